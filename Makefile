@@ -1,0 +1,47 @@
+# streamkit: `make help` lists the targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_FLAGS ?= -p no:cacheprovider
+
+.DEFAULT_GOAL := help
+.PHONY: help install lab test test-unit test-notebooks lint bench check notebooks clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-15s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "streamkit needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv if missing and install the kit with everything to run and test it
+
+lab: install ## Open JupyterLab on notebooks/
+	$(BIN)/jupyter lab notebooks/
+
+test: install ## Unit tests, then every notebook under nbval (what CI runs)
+	$(BIN)/pytest tests notebooks --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg $(PYTEST_FLAGS)
+
+test-unit: install ## Unit tests only
+	$(BIN)/pytest tests $(PYTEST_FLAGS)
+
+test-notebooks: install ## Notebooks under nbval only
+	$(BIN)/pytest notebooks --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg $(PYTEST_FLAGS)
+
+notebooks: install ## Re-run every notebook top to bottom and save it with its outputs
+	cd notebooks && for nb in [0-9][0-9]_*.ipynb; do ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+
+lint: install ## ruff on the package, tests, benchmarks and notebooks
+	$(BIN)/ruff check streamkit tests bench notebooks
+
+bench: install ## Run every benchmark and print its figures
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
+
+check: lint test ## Everything CI checks, plus lint
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -1,0 +1,92 @@
+"""AWS limits and defaults that streamkit relies on, each with its source, unit and as-of date.
+
+Keep every such number here (prices live in ``streamkit/data/prices.json``, read by
+:mod:`streamkit.pricing`). Source tags refer to ``AWS-FACTS.md``; the URLs are the live pages.
+Values marked UNCONFIRMED or INFERRED are AWS behaviour no AWS-owned page states outright: they are
+kept in one place so they are easy to correct.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = [
+    "STREAM_VIEW_TYPES",
+    "SHARD_ITERATOR_TYPES",
+    "STREAM_RETENTION_SECONDS",
+    "SHARD_ITERATOR_TTL_SECONDS",
+    "GET_RECORDS_MAX_RECORDS",
+    "GET_RECORDS_MAX_BYTES",
+    "DESCRIBE_STREAM_MAX_SHARDS",
+    "LIST_STREAMS_MAX_STREAMS",
+    "SEQUENCE_NUMBER_MIN_DIGITS",
+    "STREAM_EVENT_VERSION",
+    "STREAM_EVENT_SOURCE",
+    "TTL_USER_IDENTITY",
+    "ITEM_MAX_BYTES",
+    "NUMBER_MAX_BYTES",
+]
+
+# As of 2026-11-27 for every value below.
+
+#: Valid ``StreamViewType`` values. Source: DynamoDB API Reference, StreamSpecification
+#: (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_StreamSpecification.html).
+STREAM_VIEW_TYPES: Final = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+
+#: Valid ``ShardIteratorType`` values (no AT_TIMESTAMP for DynamoDB Streams). Source: DynamoDB Streams
+#: API Reference, GetShardIterator
+#: (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_GetShardIterator.html).
+SHARD_ITERATOR_TYPES: Final = (
+    "TRIM_HORIZON",
+    "LATEST",
+    "AT_SEQUENCE_NUMBER",
+    "AFTER_SEQUENCE_NUMBER",
+)
+
+#: Stream records are kept 24 hours, in seconds. Source: DynamoDB Developer Guide, "Change data
+#: capture for DynamoDB Streams" (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html).
+STREAM_RETENTION_SECONDS: Final = 24 * 60 * 60
+
+#: "A shard iterator expires 15 minutes after it is returned", in seconds. Source: GetShardIterator
+#: API Reference (URL above).
+SHARD_ITERATOR_TTL_SECONDS: Final = 15 * 60
+
+#: GetRecords returns at most 1,000 records (and ``Limit`` may not exceed it). Source: GetRecords API
+#: Reference (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_GetRecords.html).
+GET_RECORDS_MAX_RECORDS: Final = 1000
+
+#: GetRecords returns at most 1 MB, in bytes. Source: GetRecords API Reference (URL above).
+GET_RECORDS_MAX_BYTES: Final = 1024 * 1024
+
+#: DescribeStream returns at most 100 shards per call. Source: DescribeStream API Reference
+#: (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_DescribeStream.html).
+DESCRIBE_STREAM_MAX_SHARDS: Final = 100
+
+#: ListStreams returns at most 100 streams per call. Source: ListStreams API Reference
+#: (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_ListStreams.html).
+LIST_STREAMS_MAX_STREAMS: Final = 100
+
+#: A SequenceNumber is 21 to 40 digits. Source: SequenceNumberRange API Reference
+#: (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_SequenceNumberRange.html).
+SEQUENCE_NUMBER_MIN_DIGITS: Final = 21
+
+#: The ``eventVersion`` current AWS records carry (Lambda tutorial, SAM template; older samples say
+#: "1.0": never check it when parsing). Source: AWS-FACTS §1.2, §7.
+STREAM_EVENT_VERSION: Final = "1.1"
+
+#: The ``eventSource`` of every DynamoDB stream record. Source: Record API Reference.
+STREAM_EVENT_SOURCE: Final = "aws:dynamodb"
+
+#: ``userIdentity`` of a REMOVE made by the TTL process. Source: DynamoDB Developer Guide,
+#: "DynamoDB Streams and Time to Live"
+#: (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/time-to-live-ttl-streams.html).
+TTL_USER_IDENTITY: Final = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+#: Maximum item size, in bytes (400 KB). Source: DynamoDB Developer Guide, "Quotas"
+#: (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html).
+ITEM_MAX_BYTES: Final = 400 * 1024
+
+#: Largest size a number attribute value can take, in bytes (38 significant digits: 19 base-100
+#: digits, one exponent byte, one sign byte). INFERRED from "up to 38 significant digits" and the
+#: item-size rules (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
+NUMBER_MAX_BYTES: Final = 21

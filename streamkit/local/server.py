@@ -1,0 +1,217 @@
+"""Running the embedded local AWS: moto's server in this process, on loopback, with the fidelity layer.
+
+moto keeps its state in module-level backends, so one process holds one embedded AWS: a second
+:class:`LocalAWS` can be started only after the first is stopped (``LocalAWS.shared`` hands out the
+running one). Use :meth:`LocalAWS.reset` to start from an empty account instead.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import boto3
+
+from ..backends import Backend
+from ..errors import BackendError, InvalidParameterError
+from . import fidelity
+
+__all__ = ["LocalAWS", "ACCOUNT_ID"]
+
+#: The account id of the embedded backend (moto's default; never a real account).
+ACCOUNT_ID = "123456789012"
+
+_HOST = "127.0.0.1"
+_RUNNING: LocalAWS | None = None
+_RUNNING_LOCK = threading.Lock()
+
+
+class LocalAWS(Backend):
+    """The embedded local AWS: moto's server on ``127.0.0.1`` and a free port, in this process.
+
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`. No account, Docker or
+    network is needed; the credentials are fake and nothing listens beyond loopback.
+
+    Parameters
+    ----------
+    region : str
+        Region of the clients and sessions it hands out (the server answers every region).
+
+    Examples
+    --------
+    >>> with LocalAWS() as aws:  # doctest: +SKIP
+    ...     aws.client("dynamodb").list_tables()["TableNames"]
+    []
+    """
+
+    kind = "local"
+
+    def __init__(self, region: str = "us-east-1"):
+        if not isinstance(region, str) or not region:
+            raise InvalidParameterError("region", region, "an AWS region name such as 'us-east-1'")
+        session = boto3.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            aws_session_token="testing",
+            region_name=region,
+        )
+        super().__init__(region, None, session)
+        self.account_id = ACCOUNT_ID
+        self._server: Any = None
+        self.started_in: float | None = None  # seconds the last start took
+
+    # -- life cycle -------------------------------------------------------------------------------
+
+    @classmethod
+    def shared(cls, region: str = "us-east-1") -> LocalAWS:
+        """The running embedded backend, started if none runs (what ``connect("local")`` returns)."""
+        with _RUNNING_LOCK:
+            running = _RUNNING
+        if running is not None:
+            if running.region != region:
+                raise BackendError(
+                    f"The embedded backend already runs with region {running.region!r}; stop it "
+                    f"first to use {region!r}, or create clients for another region with "
+                    f"backend.session.client(..., region_name={region!r}, "
+                    "endpoint_url=backend.endpoint_url)."
+                )
+            return running
+        return cls(region).start()
+
+    @property
+    def running(self) -> bool:
+        """Whether this instance's server is up."""
+        return self._server is not None
+
+    def start(self) -> LocalAWS:
+        """Start the server (harmless if already started). Returns ``self``.
+
+        Raises
+        ------
+        BackendError
+            If another ``LocalAWS`` runs in this process.
+        """
+        global _RUNNING
+        with _RUNNING_LOCK:
+            if self._server is not None:
+                return self
+            if _RUNNING is not None:
+                raise BackendError(
+                    "Another LocalAWS already runs in this process (at "
+                    f"{_RUNNING.endpoint_url}); moto keeps one state per process, so two embedded "
+                    "backends would share their tables. Reuse it (streamkit.connect('local') or "
+                    "LocalAWS.shared()), call reset() on it for a clean account, or stop() it first."
+                )
+            began = time.perf_counter()
+            fidelity.install()
+            server = _QuietServer()
+            self._server = server
+            self.endpoint_url = f"http://{_HOST}:{server.port}"
+            self._clients.clear()
+            _RUNNING = self
+        # The first request loads moto's URL maps: pay that here, not in the first notebook cell.
+        self.client("dynamodb").list_tables(Limit=1)
+        self.started_in = time.perf_counter() - began
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and free its port (harmless if not started). State is kept by moto
+        until :meth:`reset` or the process ends."""
+        global _RUNNING
+        with _RUNNING_LOCK:
+            server, self._server = self._server, None
+            if server is None:
+                return
+            if _RUNNING is self:
+                _RUNNING = None
+        server.shutdown()
+        self._clients.clear()
+        self.endpoint_url = None
+
+    def reset(self) -> None:
+        """Forget every resource in the embedded account (tables, streams, functions, ...)."""
+        from moto.core.base_backend import BackendDict  # noqa: F401  (moto is loaded by start)
+        from moto.core.models import base_decorator  # noqa: F401
+        from moto.moto_api._internal import moto_api_backend
+
+        moto_api_backend.reset()
+
+    def __enter__(self) -> LocalAWS:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- contract shared with other backends ------------------------------------------------------
+
+    def client(self, service_name: str) -> Any:
+        if self._server is None:
+            raise BackendError("LocalAWS is not running: call start() or use it in a with block.")
+        return super().client(service_name)
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Return once every enabled trigger has caught up with its stream.
+
+        The local Lambda service is not part of this release, so there is nothing asynchronous to
+        wait for and this returns at once; the contract (and its ``timeout`` in seconds) is stable.
+        """
+        if timeout < 0:
+            raise InvalidParameterError("timeout", timeout, "a number of seconds >= 0")
+
+    # -- local-only steps -------------------------------------------------------------------------
+
+    def roll_shards(self, table_name: str) -> str:
+        """Close the open shard of a table's stream and open a child shard; returns its id.
+
+        Local only: on AWS shards roll over by themselves (about every four hours).
+        """
+        with fidelity._LOCK:
+            return fidelity.store_for(self.account_id, self.region).roll_shards(table_name).shard_id
+
+    def __repr__(self) -> str:
+        state = self.endpoint_url if self.running else "stopped"
+        return f"<LocalAWS region={self.region!r} {state}>"
+
+
+class _QuietServer:
+    """moto's WSGI app served by werkzeug on loopback, in a daemon thread, without request logs
+    (they would land in notebook output)."""
+
+    def __init__(self) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        class QuietHandler(MotoRequestHandler):  # type: ignore[misc, valid-type]
+            def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        app = DomainDispatcherApplication(create_backend_app)
+        self._wsgi = make_server(_HOST, 0, app, threaded=True, request_handler=QuietHandler)
+        self.port: int = self._wsgi.server_address[1]
+        self._thread = threading.Thread(
+            target=self._wsgi.serve_forever, name=f"streamkit-local-aws-{self.port}", daemon=True
+        )
+        self._thread.start()
+
+    def shutdown(self) -> None:
+        self._wsgi.shutdown()
+        self._wsgi.server_close()
+        self._thread.join(timeout=10)
+
+
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on ``127.0.0.1:port`` (used by tests after ``stop``)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex((_HOST, port)) != 0

@@ -1,0 +1,1714 @@
+"""What a DynamoDB Streams workload costs per month: stream reads, Lambda, free tiers.
+
+Prices come from ``streamkit/data/prices.json``: every figure there has its value, unit, region,
+source URL and as-of date, and says whether an AWS-owned source confirms it
+(:func:`price_table` shows them all). Nothing here calls AWS.
+
+The model in one paragraph
+--------------------------
+A DynamoDB stream is billed per ``GetRecords`` call ("stream read request unit"), whatever the call
+returns, empty polls included. Calls made by Lambda triggers and by global tables replication are
+free; every other consumer (a KCL application, a custom SDK poller) pays for each call after the
+first 2,500,000 per month, per account and region. A polling consumer calls ``GetRecords`` on each
+shard at least at its poll rate, and more often when one call cannot carry all the records that
+arrived (1,000 records or 1 MB per call): see :func:`polling_read_requests`. A Lambda trigger costs
+Lambda requests (one per batch, see :func:`lambda_invocations`) and duration (GB-seconds, see
+:func:`lambda_cost`). :func:`estimate` puts a whole workload together as line items, applying each
+free tier once.
+
+Units and conventions
+---------------------
+* Money in US dollars, unrounded (round for display only; AWS rounds the bill, not each line).
+* Request counts and GB-seconds per month. A month is :data:`HOURS_PER_MONTH` = 730 hours
+  (365 x 24 / 12), the month of the AWS Pricing Calculator; every function takes ``hours=`` to use
+  another (720 for a 30-day month, or ``run_seconds / 3600`` to compare with a short measured run).
+* Rates in records (or calls) per second, sizes in bytes, Lambda memory in MB (1 GB = 1024 MB, as
+  AWS computes GB-seconds), durations in milliseconds.
+
+Vectorized
+----------
+The numeric functions accept Python numbers, sequences, NumPy arrays and pandas Series, broadcast
+them against each other, and return a Python ``float`` for scalar input, an ``ndarray`` for array
+input, or a ``Series`` with the input's index. Bad input (negative, NaN, infinite, out of range,
+unknown region or architecture) raises :class:`~streamkit.errors.PricingError`, whose message names
+the valid values.
+
+Command line: ``python -m streamkit.pricing --help`` (or ``streamkit price --help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
+
+import numpy as np
+import pandas as pd
+
+from streamkit.errors import PricingError
+from streamkit.limits import GET_RECORDS_MAX_BYTES, GET_RECORDS_MAX_RECORDS, ITEM_MAX_BYTES
+
+if TYPE_CHECKING:  # pragma: no cover - imported lazily at run time
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "HOURS_PER_MONTH",
+    "ARCHITECTURES",
+    "PRICES_AS_OF",
+    "price_table",
+    "format_price_table",
+    "regions",
+    "price_label",
+    "stream_read_cost",
+    "polling_read_requests",
+    "lambda_invocations",
+    "lambda_gb_seconds",
+    "lambda_request_cost",
+    "lambda_duration_cost",
+    "lambda_cost",
+    "kinesis_cdc_cost",
+    "Workload",
+    "LambdaTrigger",
+    "Poller",
+    "GlobalTableReplica",
+    "Consumer",
+    "estimate",
+    "format_estimate",
+    "calculator_view",
+    "calculator_widget",
+    "main",
+]
+
+#: Hours in a billing month: 365 days x 24 h / 12 = 730, the month the AWS Pricing Calculator uses
+#: (https://calculator.aws/). Every function takes ``hours=`` to use another month. Unit: hours.
+HOURS_PER_MONTH: Final = 730.0
+
+#: Lambda instruction set architectures, as the Lambda API names them. Source: Lambda pricing
+#: (https://aws.amazon.com/lambda/pricing/), AWS-FACTS 4.3.
+ARCHITECTURES: Final = ("x86_64", "arm64")
+
+# The two Lambda figures below belong in streamkit/limits.py (kept here until they move there).
+# "Lambda polls shards in your DynamoDB stream for records at a base rate of 4 times per second."
+# Source: Lambda Developer Guide, with-ddb (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html),
+# AWS-FACTS 2.2. Unit: polls per second per shard. As of 2026-11-27.
+_LAMBDA_POLLS_PER_SECOND: Final = 4.0
+# A batch is sent at the latest when its payload reaches the 6 MB synchronous invocation limit.
+# Source: Lambda quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html),
+# AWS-FACTS 2.2. Unit: bytes (6 MiB). As of 2026-11-27.
+_LAMBDA_PAYLOAD_MAX_BYTES: Final = 6 * 1024 * 1024
+# Lambda memory range (1 MB steps) and maximum function timeout. Source: same quotas page.
+# Units: MB, ms.
+_LAMBDA_MEMORY_MB: Final = (128, 10240)
+_LAMBDA_TIMEOUT_MS: Final = 900_000
+# Event source mapping ranges. Source: Lambda API Reference, CreateEventSourceMapping,
+# AWS-FACTS 2.1.
+_BATCH_SIZE_RANGE: Final = (1, 10_000)
+_BATCHING_WINDOW_MAX_S: Final = 300
+
+_SECONDS_PER_HOUR: Final = 3600.0
+_MB_PER_GB: Final = 1024.0
+_KB: Final = 1024.0
+
+_STREAM_READS: Final = "streams.read_request_units"
+_STREAM_FREE: Final = "streams.free_read_request_units"
+_LAMBDA_REQUESTS: Final = "lambda.requests"
+_LAMBDA_FREE_REQUESTS: Final = "lambda.free_requests"
+_LAMBDA_DURATION: Final = "lambda.duration"
+_LAMBDA_FREE_GBS: Final = "lambda.free_gb_seconds"
+_KINESIS_CDC: Final = "kinesis.cdc_units"
+
+Numeric: TypeAlias = "float | int | np.ndarray | pd.Series | Sequence[float]"
+Result: TypeAlias = "float | np.ndarray | pd.Series"
+
+
+# --------------------------------------------------------------------------------------------
+# The price table
+# --------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _prices() -> dict[str, Any]:
+    text = resources.files("streamkit").joinpath("data/prices.json").read_text(encoding="utf-8")
+    table = json.loads(text)
+    for figure in table["figures"]:
+        figure.setdefault("architecture", None)
+    return table
+
+
+#: The date every figure in the price table was last checked against its source (ISO 8601).
+PRICES_AS_OF: Final[str] = _prices()["as_of"]
+
+
+def price_table() -> pd.DataFrame:
+    """Return the price table, one row per figure.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id``, ``region``, ``architecture``, ``tier_from``, ``tier_to`` (GB-seconds per
+        month, Lambda duration only), ``value`` (USD, or a count for free tiers), ``per`` (how many
+        units ``value`` is for), ``unit``, ``source`` (URL), ``source_date``, ``as_of``,
+        ``confirmed`` and ``notes``. Region ``"any"`` marks an allowance that is the same
+        everywhere (counted per account and region).
+    """
+    columns = [
+        "id",
+        "region",
+        "architecture",
+        "tier_from",
+        "tier_to",
+        "value",
+        "per",
+        "unit",
+        "source",
+        "source_date",
+        "as_of",
+        "confirmed",
+        "notes",
+    ]
+    return pd.DataFrame(_prices()["figures"], columns=columns)
+
+
+def format_price_table(columns: Sequence[str] | None = None) -> str:
+    """Return the price table as text, values written out in full (no exponents).
+
+    Parameters
+    ----------
+    columns : sequence of str, optional
+        Columns of :func:`price_table` to show; default id, region, architecture, tier_from,
+        value, per, as_of, confirmed.
+
+    Returns
+    -------
+    str
+        One line per figure; missing values shown as ``-``.
+    """
+    columns = list(
+        columns
+        or ["id", "region", "architecture", "tier_from", "value", "per", "as_of", "confirmed"]
+    )
+    table = price_table()
+    unknown = sorted(set(columns) - set(table.columns))
+    if unknown:
+        raise PricingError(
+            f"Unknown column(s) {', '.join(unknown)}: expected any of {', '.join(table.columns)}."
+        )
+    shown = table[columns].astype(object).where(table[columns].notna(), "-")
+    if "value" in columns:
+        shown["value"] = [np.format_float_positional(v, trim="-") for v in table["value"]]
+    for col in ("per", "tier_from", "tier_to"):
+        if col in columns:
+            shown[col] = [("-" if pd.isna(v) else f"{v:,.0f}") for v in table[col]]
+    return shown.to_string(index=False)
+
+
+def _figures(figure_id: str, region: str, architecture: str | None = None) -> list[dict[str, Any]]:
+    """The figures with this id for ``region`` (or ``"any"``), sorted by tier; [] if none."""
+    found = [
+        f
+        for f in _prices()["figures"]
+        if f["id"] == figure_id
+        and f["region"] in (region, "any")
+        and (architecture is None or f["architecture"] == architecture)
+    ]
+    exact = [f for f in found if f["region"] == region]
+    return sorted(exact or found, key=lambda f: f["tier_from"] or 0)
+
+
+def regions(figure: str = _STREAM_READS) -> tuple[str, ...]:
+    """Return the regions the price table has a price for.
+
+    Parameters
+    ----------
+    figure : str, default "streams.read_request_units"
+        A figure id from :func:`price_table`: ``"streams.read_request_units"``,
+        ``"lambda.requests"``, ``"lambda.duration"`` or ``"kinesis.cdc_units"``.
+
+    Returns
+    -------
+    tuple of str
+        Region codes, sorted. Some prices are UNCONFIRMED: see ``price_table()["confirmed"]``.
+    """
+    ids = sorted({f["id"] for f in _prices()["figures"]})
+    if figure not in ids:
+        raise PricingError(f"Unknown price figure {figure!r}: expected one of {', '.join(ids)}.")
+    return tuple(sorted({f["region"] for f in _prices()["figures"] if f["id"] == figure} - {"any"}))
+
+
+def _check_region(region: object, figure: str, what: str) -> str:
+    valid = regions(figure)
+    if not isinstance(region, str) or region not in valid:
+        raise PricingError(
+            f"No {what} price for region {region!r}: "
+            f"the price table has one for {', '.join(valid)}."
+        )
+    return region
+
+
+def _check_architecture(architecture: object) -> str:
+    if architecture not in ARCHITECTURES:
+        raise PricingError(
+            f"Invalid architecture {architecture!r}: expected one of {', '.join(ARCHITECTURES)}."
+        )
+    return str(architecture)
+
+
+def _check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise PricingError(f"Invalid {name} {value!r}: expected True or False.")
+    return bool(value)
+
+
+def _unit_price(figure_id: str, region: str, architecture: str | None = None) -> float:
+    """USD per single unit of the (first tier of the) figure."""
+    figure = _figures(figure_id, region, architecture)[0]
+    return figure["value"] / figure["per"]
+
+
+def _allowance(figure_id: str, region: str) -> float:
+    return float(_figures(figure_id, region)[0]["value"])
+
+
+def _confirmed(region: str, *figure_ids: str) -> bool:
+    return all(f["confirmed"] for fid in figure_ids for f in _figures(fid, region))
+
+
+def price_label(region: str = "us-east-1") -> str:
+    """Return the label every figure and estimate carries: region and price date.
+
+    Parameters
+    ----------
+    region : str, default "us-east-1"
+        A region from :func:`regions`.
+
+    Returns
+    -------
+    str
+        For example ``"us-east-1, prices as of 2026-11-27"``; ``", UNCONFIRMED stream price"``
+        is appended where the region's stream read price is not confirmed.
+    """
+    _check_region(region, _STREAM_READS, "DynamoDB Streams read")
+    label = f"{region}, prices as of {PRICES_AS_OF}"
+    if not _confirmed(region, _STREAM_READS):
+        label += ", UNCONFIRMED stream price"
+    return label
+
+
+# --------------------------------------------------------------------------------------------
+# Input checking and result shaping
+# --------------------------------------------------------------------------------------------
+
+
+def _describe_range(minimum: float, strict: bool, maximum: float | None, integer: bool) -> str:
+    kind = "a whole number" if integer else "a finite number"
+    low = f"> {minimum:g}" if strict else f">= {minimum:g}"
+    high = f" and <= {maximum:g}" if maximum is not None else ""
+    return f"{kind} {low}{high}"
+
+
+def _array(
+    name: str,
+    value: object,
+    *,
+    minimum: float = 0.0,
+    strict: bool = False,
+    maximum: float | None = None,
+    integer: bool = False,
+) -> np.ndarray:
+    """``value`` as a float64 array, checked to be finite and within range (vectorized checks)."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise PricingError(
+            f"Invalid {name} {value!r}: expected a number, an array of numbers or a pandas Series."
+        ) from exc
+    if arr.size == 0:
+        return arr
+    # Two reductions instead of element-wise masks: NaN makes min() NaN, which fails the test.
+    lo, hi = arr.min(), arr.max()
+    ok = (lo > minimum if strict else lo >= minimum) and hi < np.inf
+    if ok and maximum is not None:
+        ok = hi <= maximum
+    if ok and integer:
+        ok = bool(np.all(arr == np.floor(arr)))
+    if not ok:
+        bad = ~np.isfinite(arr) | (arr <= minimum if strict else arr < minimum)
+        if maximum is not None:
+            bad |= arr > maximum
+        if integer:
+            bad |= arr != np.floor(arr)
+        flat = int(np.flatnonzero(bad.ravel())[0])
+        shown = arr.ravel()[flat]
+        where = ""
+        if arr.ndim:
+            label = value.index[flat] if isinstance(value, pd.Series) else flat
+            where = f" (at {'index' if isinstance(value, pd.Series) else 'position'} {label!r})"
+        expected = _describe_range(minimum, strict, maximum, integer)
+        raise PricingError(f"Invalid {name} {float(shown)!r}{where}: expected {expected}.")
+    return arr
+
+
+def _broadcast_check(**arrays: np.ndarray) -> None:
+    try:
+        np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    except ValueError as exc:
+        shapes = ", ".join(f"{k}{v.shape}" for k, v in arrays.items())
+        raise PricingError(f"Array arguments have shapes that do not broadcast: {shapes}.") from exc
+
+
+def _shape(result: np.ndarray | float, inputs: Iterable[object], name: str) -> Result:
+    """Return a float, an ndarray or a Series, following the inputs."""
+    inputs = list(inputs)
+    series = [v for v in inputs if isinstance(v, pd.Series)]
+    if series:
+        index = series[0].index
+        if any(not s.index.equals(index) for s in series[1:]):
+            raise PricingError("pandas Series arguments must share one index; align them first.")
+        try:
+            values = np.broadcast_to(result, (len(index),))
+        except ValueError as exc:
+            raise PricingError(
+                f"The result has shape {np.shape(result)}, which does not fit a Series of "
+                f"length {len(index)}."
+            ) from exc
+        return pd.Series(values.copy(), index=index, name=name)
+    if all(np.ndim(v) == 0 for v in inputs):
+        return float(np.asarray(result))
+    return np.asarray(result)
+
+
+def _no_records_without_shards(shards: np.ndarray, records: np.ndarray) -> None:
+    if shards.size and shards.min() == 0 and np.any((shards == 0) & (records > 0)):
+        raise PricingError(
+            "Invalid shards 0 with records_per_second > 0: records need at least one shard."
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# DynamoDB Streams reads
+# --------------------------------------------------------------------------------------------
+
+
+def stream_read_cost(
+    read_requests: Numeric, *, region: str = "us-east-1", free_tier: bool = True
+) -> Result:
+    """Return what DynamoDB Streams read request units cost in a month, in USD.
+
+    ``cost = max(0, read_requests - 2,500,000) x price per 100,000 / 100,000``, where 2,500,000 is
+    the monthly free tier (per account and region) and the price is $0.02 per 100,000 in us-east-1
+    and us-east-2 (see :func:`price_table` for other regions and their status).
+
+    Parameters
+    ----------
+    read_requests : float, array-like or pandas.Series
+        Billable-kind ``GetRecords`` calls in the month, in stream read request units (one unit per
+        call, empty or not). Count only calls by consumers that pay: Lambda triggers' and global
+        tables' calls are free and must not be included. Fractional counts (expected values, as
+        :func:`polling_read_requests` returns) are priced as they are.
+    region : str, default "us-east-1"
+        AWS region; one of :func:`regions`.
+    free_tier : bool, default True
+        Subtract the monthly free tier. Pass False when the account's other streams already use it.
+
+    Returns
+    -------
+    float, numpy.ndarray or pandas.Series
+        Cost in USD per month, unrounded, shaped like ``read_requests``.
+
+    Raises
+    ------
+    PricingError
+        Negative, NaN or infinite counts; a region with no price.
+
+    Examples
+    --------
+    >>> stream_read_cost(2_600_000)  # 100,000 units past the free tier
+    0.02
+    """
+    _check_region(region, _STREAM_READS, "DynamoDB Streams read")
+    free_tier = _check_bool("free_tier", free_tier)
+    requests = _array("read_requests", read_requests)
+    figure = _figures(_STREAM_READS, region)[0]
+    free = _allowance(_STREAM_FREE, region) if free_tier else 0.0
+    cost = np.maximum(requests - free, 0.0) * figure["value"] / figure["per"]
+    return _shape(cost, [read_requests], "stream_read_cost_usd")
+
+
+def polling_read_requests(
+    shards: Numeric,
+    polls_per_second: Numeric,
+    *,
+    hours: Numeric = HOURS_PER_MONTH,
+    records_per_second: Numeric = 0.0,
+    avg_record_bytes: Numeric = 0.0,
+) -> Result:
+    """Return the ``GetRecords`` calls a polling consumer makes in ``hours``.
+
+    Model (per shard): the consumer polls at least ``polls_per_second`` times per second, even when
+    the shard is idle (every poll is a billed call, empty or not). When one call cannot carry the
+    records that arrived since the last poll, the consumer calls again at once until it has caught
+    up. One call returns at most ``P = min(1,000, floor(1 MiB / avg_record_bytes))`` whole records
+    (1,000 records or 1 MB, whichever comes first; a record never straddles two calls). So::
+
+        calls per shard per second = max(polls_per_second, records_per_shard_per_second / P)
+        calls = shards x that x 3600 x hours
+              = max(shards x polls_per_second, records_per_second / P) x 3600 x hours
+
+    with records spread evenly over the shards.
+
+    Continuous, not rounded up per poll, and why: over a month the records arrive at random times,
+    not in whole pages per poll, so the number of full-page calls is (records / P) and the other
+    calls are the polls themselves. The formula is exact for an idle or lightly loaded stream (one
+    call per poll) and for a consumer that is always behind (full pages back to back). In between
+    it is a lower bound: a consumer that sleeps one poll interval after each partial page makes at
+    most one extra call per poll cycle (the last, partial page), so the true count lies between
+    this value and this value + ``shards x polls_per_second x 3600 x hours``. Uneven shards (a hot
+    partition) only add calls, so this is also a lower bound for them.
+
+    The result is an expected count, fit to compare with a measured one: for a run of
+    ``run_seconds`` pass ``hours=run_seconds / 3600``.
+
+    Parameters
+    ----------
+    shards : float, array-like or pandas.Series
+        Shards the consumer reads (open ones; about one per table partition). May be a time
+        average. 0 is allowed only with no records.
+    polls_per_second : float, array-like or pandas.Series
+        Polls per shard per second when the shard has nothing new, > 0. A KCL worker with
+        ``idleTimeBetweenReadsInMillis = 1000`` (the default) polls once per second:
+        ``1000 / idle_ms``.
+    hours : float, array-like or pandas.Series, default 730
+        Length of the period, in hours.
+    records_per_second : float, array-like or pandas.Series, default 0
+        Stream records written per second, all shards together (one per item-changing write).
+    avg_record_bytes : float, array-like or pandas.Series, default 0
+        Average stream record size in bytes, at most 1 MiB (1,048,576). 0 means small enough that
+        only the 1,000-record limit matters.
+
+    Returns
+    -------
+    float, numpy.ndarray or pandas.Series
+        ``GetRecords`` calls (stream read request units) in the period, broadcast over the inputs.
+
+    Raises
+    ------
+    PricingError
+        Negative, NaN or infinite values; ``polls_per_second <= 0``; records larger than 1 MiB;
+        records with no shards.
+
+    Examples
+    --------
+    One idle shard polled once per second, for a 730-hour month:
+
+    >>> polling_read_requests(1, 1.0)
+    2628000.0
+    """
+    s = _array("shards", shards)
+    p = _array("polls_per_second", polls_per_second, strict=True)
+    h = _array("hours", hours)
+    r = _array("records_per_second", records_per_second)
+    b = _array("avg_record_bytes", avg_record_bytes, maximum=GET_RECORDS_MAX_BYTES)
+    _broadcast_check(
+        shards=s, polls_per_second=p, hours=h, records_per_second=r, avg_record_bytes=b
+    )
+    _no_records_without_shards(s, r)
+    with np.errstate(divide="ignore", over="ignore"):
+        per_call = np.minimum(float(GET_RECORDS_MAX_RECORDS), np.floor(GET_RECORDS_MAX_BYTES / b))
+    calls_per_second = np.maximum(s * p, r / per_call)
+    calls = calls_per_second * (h * _SECONDS_PER_HOUR)
+    inputs = [shards, polls_per_second, hours, records_per_second, avg_record_bytes]
+    return _shape(calls, inputs, "read_requests")
+
+
+# --------------------------------------------------------------------------------------------
+# Lambda
+# --------------------------------------------------------------------------------------------
+
+
+def lambda_invocations(
+    shards: Numeric,
+    records_per_second: Numeric,
+    *,
+    batch_size: Numeric = 100,
+    batching_window_s: Numeric = 0,
+    hours: Numeric = HOURS_PER_MONTH,
+    avg_record_bytes: Numeric = 0.0,
+) -> Result:
+    """Return how many times a DynamoDB trigger invokes its function in ``hours``.
+
+    Model (per shard, as the event source mapping works shard by shard): a batch is sent when
+    ``C`` records are buffered, or when the batching window elapses, or, with no window, at each
+    poll (Lambda polls each shard about 4 times per second). ``C = min(batch_size,
+    floor(6 MiB / avg_record_bytes))`` because the invocation payload is limited to 6 MB. A batch
+    never holds less than one record, and an empty poll invokes nothing. With ``f`` the flush rate
+    (``1 / batching_window_s``, or 4 per second with no window)::
+
+        invocations per shard per second = min(r, max(f, r / C))   (r: records per shard per s)
+        invocations = min(R, max(shards x f, R / C)) x 3600 x hours   (R: records_per_second)
+
+    Three regimes: a trickle (fewer records than flushes: one record per invocation), the window or
+    poll rate (``f`` invocations per shard per second), and full batches (``records / C``).
+
+    Assumptions: records spread evenly over shards; ParallelizationFactor 1; no event filtering
+    (filtered records are not delivered); no retries (each retried batch is one more invocation);
+    each invocation finishes well within a flush interval. A slow function makes fewer, larger
+    batches (the next window starts when the invocation ends), so for slow functions this is an
+    upper bound. The records in one flush interval are taken at their average (continuous, no
+    rounding up); near the edges between regimes real, bursty traffic gives somewhat different
+    counts (fewer at the trickle edge, where some flush intervals get no record at all).
+
+    Parameters
+    ----------
+    shards : float, array-like or pandas.Series
+        Open shards of the stream. 0 is allowed only with no records.
+    records_per_second : float, array-like or pandas.Series
+        Stream records per second, all shards together.
+    batch_size : int, array-like or pandas.Series, default 100
+        The mapping's ``BatchSize``, a whole number from 1 to 10,000.
+    batching_window_s : int, array-like or pandas.Series, default 0
+        The mapping's ``MaximumBatchingWindowInSeconds``, whole seconds from 0 to 300.
+    hours : float, array-like or pandas.Series, default 730
+        Length of the period, in hours.
+    avg_record_bytes : float, array-like or pandas.Series, default 0
+        Average record size in the event, in bytes (at most 1 MiB); 0 ignores the 6 MB payload
+        limit. The JSON event is larger than the stream record, so treat the limit as approximate.
+
+    Returns
+    -------
+    float, numpy.ndarray or pandas.Series
+        Invocations (= Lambda requests) in the period.
+
+    Examples
+    --------
+    One shard, 1,000 records per second, batches of 100: 10 invocations per second.
+
+    >>> lambda_invocations(1, 1000, hours=1)
+    36000.0
+    """
+    s = _array("shards", shards)
+    r = _array("records_per_second", records_per_second)
+    c = _array(
+        "batch_size",
+        batch_size,
+        minimum=_BATCH_SIZE_RANGE[0],
+        maximum=_BATCH_SIZE_RANGE[1],
+        integer=True,
+    )
+    w = _array("batching_window_s", batching_window_s, maximum=_BATCHING_WINDOW_MAX_S, integer=True)
+    h = _array("hours", hours)
+    b = _array("avg_record_bytes", avg_record_bytes, maximum=GET_RECORDS_MAX_BYTES)
+    _broadcast_check(
+        shards=s,
+        records_per_second=r,
+        batch_size=c,
+        batching_window_s=w,
+        hours=h,
+        avg_record_bytes=b,
+    )
+    _no_records_without_shards(s, r)
+    with np.errstate(divide="ignore", over="ignore"):
+        # Flush interval: the window, or the poll interval (1/4 s) when there is no window.
+        flush_per_second = 1.0 / np.maximum(w, 1.0 / _LAMBDA_POLLS_PER_SECOND)
+        per_batch = np.minimum(c, np.floor(_LAMBDA_PAYLOAD_MAX_BYTES / b))
+    per_second = np.minimum(r, np.maximum(s * flush_per_second, r / per_batch))
+    invocations = per_second * (h * _SECONDS_PER_HOUR)
+    inputs = [shards, records_per_second, batch_size, batching_window_s, hours, avg_record_bytes]
+    return _shape(invocations, inputs, "invocations")
+
+
+def _billed_ms(d: np.ndarray) -> np.ndarray:
+    """Milliseconds billed: rounded up, at least 1; within 1 ns of a whole ms counts as that ms
+    (so float noise such as 100.00000000000001 bills as 100 ms)."""
+    billed = np.subtract(d, 1e-6, out=np.empty_like(d))
+    np.ceil(billed, out=billed)
+    return np.maximum(billed, 1.0, out=billed)
+
+
+def lambda_gb_seconds(
+    invocations: Numeric, *, memory_mb: Numeric = 128, duration_ms: Numeric = 100.0
+) -> Result:
+    """Return the GB-seconds Lambda bills for ``invocations``.
+
+    ``GB-s = invocations x ceil(duration_ms) / 1000 x memory_mb / 1024``: duration is rounded up to
+    the next 1 ms (at least 1 ms) as AWS bills it, and GB are 1024 MB.
+
+    Parameters
+    ----------
+    invocations : float, array-like or pandas.Series
+        Invocations (requests) in the month.
+    memory_mb : int, array-like or pandas.Series, default 128
+        Configured memory, whole MB from 128 to 10,240.
+    duration_ms : float, array-like or pandas.Series, default 100
+        Average duration per invocation, in ms (at most 900,000). It is rounded up as given; AWS
+        rounds each invocation, so pass the average *billed* duration when you have it.
+
+    Returns
+    -------
+    float, numpy.ndarray or pandas.Series
+        GB-seconds.
+    """
+    n = _array("invocations", invocations)
+    lo, hi = _LAMBDA_MEMORY_MB
+    m = _array("memory_mb", memory_mb, minimum=lo, maximum=hi, integer=True)
+    d = _array("duration_ms", duration_ms, maximum=_LAMBDA_TIMEOUT_MS)
+    _broadcast_check(invocations=n, memory_mb=m, duration_ms=d)
+    return _shape(_gb_seconds(n, m, d), [invocations, memory_mb, duration_ms], "gb_seconds")
+
+
+def _gb_seconds(n: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    return n * (_billed_ms(d) / 1000.0) * (m / _MB_PER_GB)
+
+
+def lambda_request_cost(
+    requests: Numeric, *, region: str = "us-east-1", free_tier: bool = True
+) -> Result:
+    """Return what Lambda requests cost in a month, in USD.
+
+    ``cost = max(0, requests - 1,000,000) x $0.20 / 1,000,000`` (us-east-1), the free tier being
+    1,000,000 requests per month for both architectures together.
+
+    Parameters
+    ----------
+    requests : float, array-like or pandas.Series
+        Requests (invocations) in the month, all functions of the account together.
+    region : str, default "us-east-1"
+        One of ``regions("lambda.requests")``.
+    free_tier : bool, default True
+        Subtract the monthly free tier.
+
+    Returns
+    -------
+    float, numpy.ndarray or pandas.Series
+        USD per month, unrounded.
+    """
+    _check_region(region, _LAMBDA_REQUESTS, "Lambda request")
+    free_tier = _check_bool("free_tier", free_tier)
+    n = _array("requests", requests)
+    return _shape(_request_cost(n, region, free_tier), [requests], "lambda_request_cost_usd")
+
+
+def _request_cost(n: np.ndarray, region: str, free_tier: bool) -> np.ndarray:
+    free = _allowance(_LAMBDA_FREE_REQUESTS, region) if free_tier else 0.0
+    figure = _figures(_LAMBDA_REQUESTS, region)[0]
+    return np.maximum(n - free, 0.0) * figure["value"] / figure["per"]
+
+
+def _tiered(gbs: np.ndarray, region: str, architecture: str) -> np.ndarray:
+    """Duration cost of ``gbs`` GB-seconds through the architecture's price tiers, in USD.
+
+    One pass per price tier that any value reaches (a loop over the 3 tiers, not over rows).
+    """
+    x = np.asarray(gbs, dtype=np.float64)
+    top = x.max() if x.size else 0.0
+    cost = np.zeros_like(x)
+    part = np.empty_like(x)  # reused for each tier; in place to spare allocations
+    for tier in _figures(_LAMBDA_DURATION, region, architecture):
+        lower = float(tier["tier_from"])
+        if lower > 0 and top <= lower:
+            break
+        upper = np.inf if tier["tier_to"] is None else float(tier["tier_to"])
+        np.minimum(x, upper, out=part)
+        if lower:
+            part -= lower
+            np.maximum(part, 0.0, out=part)
+        part *= tier["value"] / tier["per"]
+        cost += part
+    return cost
+
+
+def lambda_duration_cost(
+    gb_seconds: Numeric,
+    *,
+    architecture: str = "x86_64",
+    region: str = "us-east-1",
+    free_tier: bool = True,
+) -> Result:
+    """Return what Lambda duration costs in a month, in USD, through the price tiers.
+
+    Tiers apply to the month's GB-seconds of one architecture in one region (x86_64: first 6
+    billion GB-s at $0.0000166667, next 9 billion at $0.000015, then $0.0000133334; arm64: 7.5 /
+    11.25 billion at $0.0000133334 / $0.0000120001, then $0.0000106667; only tier 1 of each is
+    confirmed). The free tier (400,000 GB-s, both architectures together) takes the first
+    GB-seconds, i.e. is worth ``min(gb_seconds, 400,000)`` x the tier-1 price.
+
+    Parameters
+    ----------
+    gb_seconds : float, array-like or pandas.Series
+        GB-seconds in the month for this architecture (see :func:`lambda_gb_seconds`).
+    architecture : {"x86_64", "arm64"}, default "x86_64"
+    region : str, default "us-east-1"
+        One of ``regions("lambda.duration")``.
+    free_tier : bool, default True
+        Subtract the monthly free tier.
+
+    Returns
+    -------
+    float, numpy.ndarray or pandas.Series
+        USD per month, unrounded.
+    """
+    _check_region(region, _LAMBDA_DURATION, "Lambda duration")
+    architecture = _check_architecture(architecture)
+    free_tier = _check_bool("free_tier", free_tier)
+    g = _array("gb_seconds", gb_seconds)
+    cost = _duration_cost(g, region, architecture, free_tier)
+    return _shape(cost, [gb_seconds], "lambda_duration_cost_usd")
+
+
+def _duration_cost(g: np.ndarray, region: str, architecture: str, free_tier: bool) -> np.ndarray:
+    cost = _tiered(g, region, architecture)
+    if free_tier:
+        free = _allowance(_LAMBDA_FREE_GBS, region)
+        cost -= np.minimum(g, free) * _unit_price(_LAMBDA_DURATION, region, architecture)
+    return cost
+
+
+def lambda_cost(
+    invocations: Numeric,
+    *,
+    memory_mb: Numeric = 128,
+    duration_ms: Numeric = 100.0,
+    architecture: str = "x86_64",
+    region: str = "us-east-1",
+    free_tier: bool = True,
+) -> Result:
+    """Return what one function's invocations cost in a month (requests + duration), in USD.
+
+    The free tiers go to this function alone; for several functions sharing them use
+    :func:`estimate`.
+
+    Parameters
+    ----------
+    invocations : float, array-like or pandas.Series
+        Invocations in the month (see :func:`lambda_invocations`).
+    memory_mb : int, array-like or pandas.Series, default 128
+        Configured memory in MB (128 to 10,240).
+    duration_ms : float, array-like or pandas.Series, default 100
+        Average duration in ms, rounded up to 1 ms.
+    architecture : {"x86_64", "arm64"}, default "x86_64"
+    region : str, default "us-east-1"
+    free_tier : bool, default True
+
+    Returns
+    -------
+    float, numpy.ndarray or pandas.Series
+        USD per month, unrounded.
+
+    Examples
+    --------
+    AWS's example (512 MB, 3 million 1-second invocations): $0.40 of requests and 1,100,000
+    billable GB-s. AWS prints $18.74 using the rate rounded to $0.00001667; at the Price List
+    rate it is:
+
+    >>> round(lambda_cost(3_000_000, memory_mb=512, duration_ms=1000), 4)
+    18.7334
+    """
+    _check_region(region, _LAMBDA_DURATION, "Lambda")
+    architecture = _check_architecture(architecture)
+    free_tier = _check_bool("free_tier", free_tier)
+    n = _array("invocations", invocations)
+    lo, hi = _LAMBDA_MEMORY_MB
+    m = _array("memory_mb", memory_mb, minimum=lo, maximum=hi, integer=True)
+    d = _array("duration_ms", duration_ms, maximum=_LAMBDA_TIMEOUT_MS)
+    _broadcast_check(invocations=n, memory_mb=m, duration_ms=d)
+    gbs = _gb_seconds(n, m, d)
+    total = _request_cost(n, region, free_tier) + _duration_cost(
+        gbs, region, architecture, free_tier
+    )
+    return _shape(total, [invocations, memory_mb, duration_ms], "lambda_cost_usd")
+
+
+def kinesis_cdc_cost(
+    writes_per_second: Numeric,
+    item_bytes: Numeric,
+    *,
+    hours: Numeric = HOURS_PER_MONTH,
+    region: str = "us-east-1",
+) -> Result:
+    """Return the change data capture charge of Kinesis Data Streams for DynamoDB, in USD.
+
+    For comparison with DynamoDB Streams: each write is ``max(1, ceil(item_bytes / 1 KB))`` change
+    data capture units (the larger of the before and after images, rounded up like write units),
+    at $0.10 per million units, with no free tier. The Kinesis data stream's own charges (shards,
+    data, consumers) come on top and are not modeled.
+
+    Parameters
+    ----------
+    writes_per_second : float, array-like or pandas.Series
+        Item-changing writes per second.
+    item_bytes : float, array-like or pandas.Series
+        Size of the larger of the item's before and after images, in bytes (at most 400 KB).
+    hours : float, array-like or pandas.Series, default 730
+    region : str, default "us-east-1"
+        One of ``regions("kinesis.cdc_units")``.
+
+    Returns
+    -------
+    float, numpy.ndarray or pandas.Series
+        USD per month, unrounded.
+    """
+    _check_region(region, _KINESIS_CDC, "Kinesis Data Streams change data capture")
+    w = _array("writes_per_second", writes_per_second)
+    size = _array("item_bytes", item_bytes, maximum=ITEM_MAX_BYTES)
+    h = _array("hours", hours)
+    _broadcast_check(writes_per_second=w, item_bytes=size, hours=h)
+    units = w * (h * _SECONDS_PER_HOUR) * np.maximum(1.0, np.ceil(np.round(size / _KB, 9)))
+    figure = _figures(_KINESIS_CDC, region)[0]
+    cost = units * figure["value"] / figure["per"]
+    return _shape(cost, [writes_per_second, item_bytes, hours], "kinesis_cdc_cost_usd")
+
+
+# --------------------------------------------------------------------------------------------
+# A workload and its consumers
+# --------------------------------------------------------------------------------------------
+
+
+def _scalar(name: str, value: object, **limits: Any) -> float:
+    arr = _array(name, value, **limits)
+    if arr.ndim:
+        raise PricingError(f"Invalid {name} {value!r}: expected a single number.")
+    return float(arr)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What the table writes: the input of :func:`estimate`.
+
+    Parameters
+    ----------
+    writes_per_second : float
+        Item-changing writes per second (each makes one stream record; a write that changes
+        nothing makes none).
+    item_bytes : float, default 1024
+        Average item size in bytes (at most 400 KB).
+    shards : float, default 1
+        Open stream shards (about one per table partition; a time average may be fractional).
+    record_bytes : float or None, default None
+        Average stream record size in bytes; None takes ``item_bytes`` (one image). A
+        NEW_AND_OLD_IMAGES stream of updates carries two images: pass about ``2 * item_bytes``.
+    """
+
+    writes_per_second: float
+    item_bytes: float = 1024.0
+    shards: float = 1.0
+    record_bytes: float | None = None
+
+    def __post_init__(self) -> None:
+        _scalar("writes_per_second", self.writes_per_second)
+        _scalar("item_bytes", self.item_bytes, maximum=ITEM_MAX_BYTES)
+        shards = _scalar("shards", self.shards)
+        if self.record_bytes is not None:
+            _scalar("record_bytes", self.record_bytes, maximum=GET_RECORDS_MAX_BYTES)
+        if shards == 0 and self.writes_per_second > 0:
+            raise PricingError("Invalid shards 0 with writes_per_second > 0: use at least 1 shard.")
+
+    @property
+    def stream_record_bytes(self) -> float:
+        """Average stream record size in bytes."""
+        return float(self.item_bytes if self.record_bytes is None else self.record_bytes)
+
+
+@dataclass(frozen=True)
+class LambdaTrigger:
+    """A Lambda function subscribed to the stream by an event source mapping.
+
+    Its ``GetRecords`` calls are free; it pays Lambda requests and duration.
+
+    Parameters
+    ----------
+    name : str, default "lambda-trigger"
+    batch_size : int, default 100
+        ``BatchSize``, 1 to 10,000.
+    batching_window_s : int, default 0
+        ``MaximumBatchingWindowInSeconds``, 0 to 300.
+    memory_mb : int, default 128
+        Function memory, 128 to 10,240 MB.
+    duration_ms : float, default 100
+        Average duration of one invocation, in ms (rounded up to 1 ms).
+    architecture : {"x86_64", "arm64"}, default "x86_64"
+    """
+
+    name: str = "lambda-trigger"
+    batch_size: int = 100
+    batching_window_s: int = 0
+    memory_mb: int = 128
+    duration_ms: float = 100.0
+    architecture: str = "x86_64"
+
+    def __post_init__(self) -> None:
+        lo, hi = _BATCH_SIZE_RANGE
+        _scalar("batch_size", self.batch_size, minimum=lo, maximum=hi, integer=True)
+        _scalar(
+            "batching_window_s",
+            self.batching_window_s,
+            maximum=_BATCHING_WINDOW_MAX_S,
+            integer=True,
+        )
+        lo, hi = _LAMBDA_MEMORY_MB
+        _scalar("memory_mb", self.memory_mb, minimum=lo, maximum=hi, integer=True)
+        _scalar("duration_ms", self.duration_ms, maximum=_LAMBDA_TIMEOUT_MS)
+        _check_architecture(self.architecture)
+
+
+@dataclass(frozen=True)
+class Poller:
+    """A consumer that calls ``GetRecords`` itself (KCL application, custom SDK poller): billed.
+
+    Parameters
+    ----------
+    name : str, default "poller"
+    poll_interval_s : float, default 1.0
+        Seconds between polls of a shard that has nothing new, > 0. The KCL's
+        ``idleTimeBetweenReadsInMillis`` defaults to 1000 ms.
+    """
+
+    name: str = "poller"
+    poll_interval_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        _scalar("poll_interval_s", self.poll_interval_s, strict=True)
+
+
+@dataclass(frozen=True)
+class GlobalTableReplica:
+    """Global tables replication reading the stream: its ``GetRecords`` calls are free.
+
+    Parameters
+    ----------
+    name : str, default "global-table-replication"
+    """
+
+    name: str = "global-table-replication"
+
+
+Consumer: TypeAlias = LambdaTrigger | Poller | GlobalTableReplica
+
+_ONE_TRIGGER: Final = (LambdaTrigger(),)
+
+_COLUMNS: Final = [
+    "consumer",
+    "kind",
+    "charge",
+    "quantity",
+    "unit",
+    "unit_price_usd",
+    "per",
+    "cost_usd",
+    "notes",
+]
+
+
+def _fmt_count(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.4g}"
+
+
+def estimate(
+    workload: Workload,
+    consumers: Sequence[Consumer] = _ONE_TRIGGER,
+    *,
+    region: str = "us-east-1",
+    hours: float = HOURS_PER_MONTH,
+    free_tier: bool = True,
+) -> pd.DataFrame:
+    """Return the monthly cost of a stream and its consumers, as line items.
+
+    One line per consumer and charge: ``stream reads`` (billed for pollers, free for Lambda
+    triggers and global tables replication), ``Lambda requests`` and ``Lambda duration`` (per
+    trigger). Then one ``free tier`` credit line per charge, applied once for the whole estimate
+    (one account and region): the stream free tier to all pollers' calls together, the Lambda free
+    tiers to all triggers together (the GB-second allowance split between architectures in
+    proportion to their use), each credit priced at the first-tier rate. Lambda duration tiers
+    apply to each architecture's total, shared out in proportion to use.
+
+    How the quantities are modeled is in :func:`polling_read_requests` and
+    :func:`lambda_invocations`; each line's ``notes`` says what went into it, and
+    ``result.attrs["assumptions"]`` lists the assumptions behind the whole estimate.
+
+    Parameters
+    ----------
+    workload : Workload
+        Write rate, item and record size, shards.
+    consumers : sequence of LambdaTrigger, Poller or GlobalTableReplica, default one LambdaTrigger
+        The stream's readers, with distinct names.
+    region : str, default "us-east-1"
+        One of :func:`regions`; with a Lambda trigger, also one of ``regions("lambda.duration")``.
+    hours : float, default 730
+        Length of the month, in hours.
+    free_tier : bool, default True
+        Apply the free tiers (pass False if other workloads of the account already use them).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``consumer``, ``kind``, ``charge``, ``quantity``, ``unit``, ``unit_price_usd``
+        (first tier), ``per`` (units the price is for), ``cost_usd`` (unrounded) and ``notes``.
+        ``cost_usd.sum()`` is the monthly total. ``attrs`` holds ``region``, ``hours``,
+        ``prices_as_of``, ``free_tier``, ``confirmed`` (all prices used are confirmed),
+        ``label`` and ``assumptions`` (list of str).
+
+    Raises
+    ------
+    PricingError
+        Unknown region, a region without Lambda prices when there is a trigger, duplicate
+        consumer names, an object that is not a consumer, a bad ``hours``.
+    """
+    if not isinstance(workload, Workload):
+        raise PricingError(f"Invalid workload {workload!r}: expected a streamkit.pricing.Workload.")
+    _check_region(region, _STREAM_READS, "DynamoDB Streams read")
+    hours = _scalar("hours", hours)
+    free_tier = _check_bool("free_tier", free_tier)
+    consumers = tuple(consumers)
+    for c in consumers:
+        if not isinstance(c, LambdaTrigger | Poller | GlobalTableReplica):
+            raise PricingError(
+                f"Invalid consumer {c!r}: expected LambdaTrigger, Poller or GlobalTableReplica."
+            )
+    names = [c.name for c in consumers]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise PricingError(f"Consumer names must be distinct; repeated: {', '.join(duplicates)}.")
+    triggers = [c for c in consumers if isinstance(c, LambdaTrigger)]
+    if triggers:
+        _check_region(region, _LAMBDA_DURATION, "Lambda")
+
+    rate = float(workload.writes_per_second)
+    shards = float(workload.shards)
+    size = workload.stream_record_bytes
+    seconds = hours * _SECONDS_PER_HOUR
+    stream_fig = _figures(_STREAM_READS, region)[0]
+    request_fig = _figures(_LAMBDA_REQUESTS, region)[0] if triggers else None
+    priced = [stream_fig] + ([request_fig] if request_fig else [])  # to tell if all confirmed
+    rows: list[dict[str, Any]] = []
+
+    def row(
+        consumer: str,
+        kind: str,
+        charge: str,
+        quantity: float,
+        unit: str,
+        figure: dict[str, Any],
+        notes: str,
+        cost: float | None = None,
+        free: bool = False,
+    ) -> None:
+        price = 0.0 if free else figure["value"]
+        if cost is None:
+            cost = 0.0 if free else quantity * figure["value"] / figure["per"]
+        values = [consumer, kind, charge, quantity, unit, price, figure["per"], cost, notes]
+        rows.append(dict(zip(_COLUMNS, values, strict=True)))
+
+    reads_unit, poll_rate = "read request units", _LAMBDA_POLLS_PER_SECOND
+    lambda_use: list[tuple[LambdaTrigger, float, float]] = []  # (trigger, requests, GB-s)
+    poller_reads = 0.0
+    for c in consumers:
+        if isinstance(c, LambdaTrigger):
+            reads = float(
+                polling_read_requests(
+                    shards, poll_rate, hours=hours, records_per_second=rate, avg_record_bytes=size
+                )
+            )
+            row(
+                c.name,
+                "lambda trigger",
+                "stream reads",
+                reads,
+                reads_unit,
+                stream_fig,
+                f"Lambda polls each of {shards:g} shards ~{poll_rate:g}x/s; its GetRecords "
+                "calls are not billed",
+                free=True,
+            )
+            n = float(
+                lambda_invocations(
+                    shards,
+                    rate,
+                    batch_size=c.batch_size,
+                    batching_window_s=c.batching_window_s,
+                    hours=hours,
+                    avg_record_bytes=size,
+                )
+            )
+            flush = (
+                f"the {c.batching_window_s:g} s window"
+                if c.batching_window_s
+                else f"each poll (~{poll_rate:g}/s per shard)"
+            )
+            row(
+                c.name,
+                "lambda trigger",
+                "Lambda requests",
+                n,
+                "requests",
+                request_fig,
+                f"{n / seconds if seconds else 0.0:,.4g} invocations/s: a batch of up to "
+                f"{c.batch_size:g} records at {flush}; one request per batch",
+            )
+            lambda_use.append(
+                (
+                    c,
+                    n,
+                    float(lambda_gb_seconds(n, memory_mb=c.memory_mb, duration_ms=c.duration_ms)),
+                )
+            )
+        elif isinstance(c, Poller):
+            reads = float(
+                polling_read_requests(
+                    shards,
+                    1.0 / c.poll_interval_s,
+                    hours=hours,
+                    records_per_second=rate,
+                    avg_record_bytes=size,
+                )
+            )
+            poller_reads += reads
+            row(
+                c.name,
+                "poller",
+                "stream reads",
+                reads,
+                reads_unit,
+                stream_fig,
+                f"{shards:g} shards polled every {c.poll_interval_s:g} s, empty polls included, "
+                "plus a call per full page (1,000 records / 1 MB)",
+            )
+        else:
+            row(
+                c.name,
+                "global table replication",
+                "stream reads",
+                float("nan"),
+                reads_unit,
+                stream_fig,
+                "replication's GetRecords calls are not billed (count not modeled)",
+                free=True,
+            )
+
+    # Lambda duration: price tiers per architecture, shared out in proportion to GB-seconds.
+    gbs_by_arch = {
+        a: sum(g for c, _, g in lambda_use if c.architecture == a) for a in ARCHITECTURES
+    }
+    for c, _, g in lambda_use:
+        total = gbs_by_arch[c.architecture]
+        tiers = _figures(_LAMBDA_DURATION, region, c.architecture)
+        priced += [t for t in tiers if total > t["tier_from"]] + tiers[:1]
+        cost = (
+            float(_tiered(np.float64(total), region, c.architecture)) * g / total if total else 0.0
+        )
+        billed = float(_billed_ms(np.float64(c.duration_ms)))
+        note = f"{c.memory_mb:g} MB x {billed:g} ms billed per invocation, {c.architecture}"
+        if total > tiers[0]["tier_to"]:
+            note += "; past the first price tier (tiered rates)"
+        row(c.name, "lambda trigger", "Lambda duration", g, "GB-seconds", tiers[0], note, cost=cost)
+    # Per consumer: stream reads, requests, duration.
+    order = {name: i for i, name in enumerate(names)}
+    charges = {"stream reads": 0, "Lambda requests": 1, "Lambda duration": 2}
+    rows.sort(key=lambda r: (order[r["consumer"]], charges[r["charge"]]))
+
+    # Free tiers, once for the whole estimate (0.0 - x keeps an unused allowance at +0.0).
+    if free_tier and any(isinstance(c, Poller) for c in consumers):
+        allowance = _allowance(_STREAM_FREE, region)
+        row(
+            "free tier",
+            "free tier",
+            "stream reads",
+            0.0 - min(poller_reads, allowance),
+            reads_unit,
+            stream_fig,
+            f"first {allowance:,.0f} stream read request units per month, per account and region",
+        )
+    if free_tier and lambda_use:
+        allowance = _allowance(_LAMBDA_FREE_REQUESTS, region)
+        requests = sum(n for _, n, _ in lambda_use)
+        row(
+            "free tier",
+            "free tier",
+            "Lambda requests",
+            0.0 - min(requests, allowance),
+            "requests",
+            request_fig,
+            f"first {allowance:,.0f} requests per month, all functions",
+        )
+        allowance = _allowance(_LAMBDA_FREE_GBS, region)
+        total_gbs = sum(gbs_by_arch.values())
+        for arch in sorted({c.architecture for c, _, _ in lambda_use}, key=ARCHITECTURES.index):
+            share = min(total_gbs, allowance) * gbs_by_arch[arch] / total_gbs if total_gbs else 0.0
+            row(
+                "free tier",
+                "free tier",
+                "Lambda duration",
+                0.0 - share,
+                "GB-seconds",
+                _figures(_LAMBDA_DURATION, region, arch)[0],
+                f"first {allowance:,.0f} GB-seconds per month, both architectures ({arch} share)",
+            )
+
+    df = pd.DataFrame(rows, columns=_COLUMNS).astype({"quantity": float, "cost_usd": float})
+    confirmed = all(f["confirmed"] for f in priced)
+    assumptions = [
+        f"a month of {hours:g} hours; prices for {region} as of {PRICES_AS_OF}"
+        + ("" if confirmed else " (some UNCONFIRMED: see price_table())"),
+        f"{rate:g} stream records/s (one per item-changing write), {size:g} bytes each, "
+        f"spread evenly over {shards:g} shards",
+        "pollers call GetRecords on every shard at their poll rate, empty or not, and again at "
+        "once after a full page (1,000 records or 1 MB): a lower bound, at most one call per "
+        "poll cycle more in practice",
+        "Lambda: one invocation per batch; batches are sent per shard at the batching window, or "
+        "each poll with no window, or when full; no filtering, no retries, "
+        "ParallelizationFactor 1, invocations shorter than the flush interval",
+        "Lambda duration billed as the average duration rounded up to 1 ms",
+    ]
+    if free_tier:
+        assumptions.append(
+            "free tiers applied once, to this estimate alone (per account and region; whether the "
+            "Lambda free tier is per region is UNCONFIRMED)"
+        )
+    if len(consumers) > 2:
+        assumptions.append(
+            f"WARNING: {len(consumers)} readers per shard; AWS advises at most 2 (with global "
+            "tables, replication plus one) or GetRecords calls get throttled"
+        )
+    df.attrs.update(
+        region=region,
+        hours=hours,
+        prices_as_of=PRICES_AS_OF,
+        free_tier=free_tier,
+        confirmed=confirmed,
+        label=price_label(region),
+        assumptions=assumptions,
+    )
+    return df
+
+
+def _fmt_price(value: float, per: float, kind: str) -> str:
+    if kind in ("lambda trigger", "global table replication") and value == 0:
+        return "free"
+    shown = f"{value:.2f}" if value >= 0.01 else np.format_float_positional(value, trim="-")
+    return f"${shown} / {per:,.0f}"
+
+
+def format_estimate(result: pd.DataFrame) -> str:
+    """Return an :func:`estimate` as a readable text table with its total and assumptions.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        What :func:`estimate` returned.
+
+    Returns
+    -------
+    str
+        A title naming region, month length and price date; the line items (quantities with
+        thousands separators, costs in USD to 4 decimals); the total to the cent; the assumptions.
+    """
+    attrs = result.attrs
+    hours = attrs.get("hours", HOURS_PER_MONTH)
+    lines = [f"Monthly cost estimate (USD): {attrs.get('label', '')}, {hours:g} hours per month"]
+    if result.empty:
+        lines.append("(no consumers: an idle stream costs nothing)")
+    else:
+        shown = pd.DataFrame(
+            {
+                "consumer": result["consumer"],
+                "charge": result["charge"],
+                "quantity": [("n/a" if np.isnan(q) else _fmt_count(q)) for q in result["quantity"]],
+                "unit": result["unit"],
+                "price": [
+                    _fmt_price(v, p, k)
+                    for v, p, k in zip(
+                        result["unit_price_usd"], result["per"], result["kind"], strict=True
+                    )
+                ],
+                "cost_usd": [f"{c:,.4f}" for c in result["cost_usd"]],
+            }
+        )
+        lines.append(shown.to_string(index=False))
+    total = float(result["cost_usd"].sum()) if not result.empty else 0.0
+    lines.append(f"Total: ${total:,.2f} per month (unrounded {total:.6f})")
+    if attrs.get("assumptions"):
+        lines.append("Assumptions:")
+        lines.extend(f"  - {a}" for a in attrs["assumptions"])
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# The interactive calculator (the notebook wires these to ipywidgets)
+# --------------------------------------------------------------------------------------------
+
+
+def calculator_view(
+    writes_per_second: float = 100.0,
+    item_bytes: float = 1024.0,
+    shards: float = 4,
+    triggers: int = 1,
+    pollers: int = 1,
+    poll_interval_s: float = 1.0,
+    batch_size: int = 100,
+    batching_window_s: int = 0,
+    memory_mb: int = 128,
+    duration_ms: float = 100.0,
+    architecture: str = "x86_64",
+    region: str = "us-east-1",
+    hours: float = HOURS_PER_MONTH,
+    free_tier: bool = True,
+) -> tuple[pd.DataFrame, Figure]:
+    """Estimate a workload, print the line items and draw what it costs.
+
+    The function the notebook's interactive calculator calls on every change. Left: monthly cost
+    per consumer. Right: total monthly cost against the pollers' poll interval (0.1 to 10 s), the
+    current interval marked. Both titled with region and price date.
+
+    Parameters
+    ----------
+    writes_per_second, item_bytes, shards
+        As in :class:`Workload`.
+    triggers : int, default 1
+        Lambda triggers (0 to 2) sharing the settings below.
+    pollers : int, default 1
+        Polling consumers (0 to 2) with ``poll_interval_s``.
+    poll_interval_s : float, default 1.0
+        Seconds between polls of an idle shard.
+    batch_size, batching_window_s, memory_mb, duration_ms, architecture
+        As in :class:`LambdaTrigger`.
+    region, hours, free_tier
+        As in :func:`estimate`.
+
+    Returns
+    -------
+    (pandas.DataFrame, matplotlib.figure.Figure)
+        The estimate and the figure (drawn with pyplot; close it when done outside Jupyter).
+    """
+    import matplotlib.pyplot as plt
+
+    workload = Workload(writes_per_second, item_bytes, shards)
+    lam = dict(
+        batch_size=batch_size,
+        batching_window_s=batching_window_s,
+        memory_mb=memory_mb,
+        duration_ms=duration_ms,
+        architecture=architecture,
+    )
+
+    def consumers_for(interval: float) -> list[Consumer]:
+        out: list[Consumer] = [LambdaTrigger(f"lambda-{i + 1}", **lam) for i in range(triggers)]
+        out += [Poller(f"poller-{i + 1}", interval) for i in range(pollers)]
+        return out
+
+    result = estimate(
+        workload, consumers_for(poll_interval_s), region=region, hours=hours, free_tier=free_tier
+    )
+    print(format_estimate(result))
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    per_consumer = result.groupby("consumer", sort=False)["cost_usd"].sum()
+    values = per_consumer.to_numpy()
+    colors = np.where(values < 0, "tab:green", "tab:blue")
+    left.barh(per_consumer.index.astype(str), values, color=colors)
+    left.invert_yaxis()
+    left.set_xlabel("USD per month (free tier as its own line)")
+    left.set_title(f"Cost by consumer: ${result['cost_usd'].sum():,.2f} in total", fontsize=10)
+
+    intervals = np.geomspace(0.1, 10.0, 60)
+    reads = polling_read_requests(
+        shards,
+        1.0 / intervals,
+        hours=hours,
+        records_per_second=writes_per_second,
+        avg_record_bytes=workload.stream_record_bytes,
+    )
+    fixed = float(result.loc[result["kind"] == "lambda trigger", "cost_usd"].sum())
+    fixed += float(
+        result.loc[
+            (result["kind"] == "free tier") & (result["charge"] != "stream reads"), "cost_usd"
+        ].sum()
+    )
+    totals = fixed + stream_read_cost(
+        pollers * np.asarray(reads), region=region, free_tier=free_tier
+    )
+    right.plot(intervals, totals, color="tab:orange")
+    right.axvline(poll_interval_s, color="grey", linestyle=":")
+    right.plot([poll_interval_s], [result["cost_usd"].sum()], "o", color="tab:orange")
+    right.set_xscale("log")
+    right.set_xlabel("poll interval of the pollers (s)")
+    right.set_ylabel("USD per month")
+    right.set_title(f"Total against poll interval ({pollers} poller(s))", fontsize=10)
+    fig.suptitle(f"DynamoDB Streams workload: {price_label(region)}", fontsize=11)
+    fig.tight_layout()
+    return result, fig
+
+
+def calculator_widget(**defaults: Any) -> Any:
+    """Return an ipywidgets calculator that reruns :func:`calculator_view` on every change.
+
+    Parameters
+    ----------
+    **defaults
+        Starting values for :func:`calculator_view`'s parameters.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        Controls and an output area. A :class:`PricingError` (say, a region without Lambda
+        prices) is printed in the output area instead of raising.
+    """
+    import ipywidgets as widgets
+
+    start: dict[str, Any] = dict(
+        writes_per_second=100.0,
+        item_bytes=1024.0,
+        shards=4,
+        triggers=1,
+        pollers=1,
+        poll_interval_s=1.0,
+        batch_size=100,
+        batching_window_s=0,
+        memory_mb=128,
+        duration_ms=100.0,
+        architecture="x86_64",
+        region="us-east-1",
+    )
+    unknown = sorted(set(defaults) - set(start))
+    if unknown:
+        raise PricingError(
+            f"Unknown calculator setting(s) {', '.join(unknown)}: expected any of "
+            f"{', '.join(start)}."
+        )
+    start.update(defaults)
+    style = {"description_width": "150px"}
+    controls = {
+        "writes_per_second": widgets.FloatLogSlider(
+            value=start["writes_per_second"],
+            base=10,
+            min=-1,
+            max=5,
+            step=0.1,
+            description="writes/s",
+        ),
+        "item_bytes": widgets.FloatLogSlider(
+            value=start["item_bytes"], base=10, min=1, max=5.6, step=0.1, description="item bytes"
+        ),
+        "shards": widgets.IntSlider(value=start["shards"], min=1, max=64, description="shards"),
+        "triggers": widgets.IntSlider(
+            value=start["triggers"], min=0, max=2, description="Lambda triggers"
+        ),
+        "pollers": widgets.IntSlider(value=start["pollers"], min=0, max=2, description="pollers"),
+        "poll_interval_s": widgets.FloatLogSlider(
+            value=start["poll_interval_s"],
+            base=10,
+            min=-1,
+            max=1,
+            step=0.05,
+            description="poll interval (s)",
+        ),
+        "batch_size": widgets.IntSlider(
+            value=start["batch_size"], min=1, max=10_000, description="batch size"
+        ),
+        "batching_window_s": widgets.IntSlider(
+            value=start["batching_window_s"], min=0, max=300, description="batching window (s)"
+        ),
+        "memory_mb": widgets.IntSlider(
+            value=start["memory_mb"], min=128, max=10_240, step=64, description="memory (MB)"
+        ),
+        "duration_ms": widgets.FloatLogSlider(
+            value=start["duration_ms"],
+            base=10,
+            min=0,
+            max=4,
+            step=0.05,
+            description="duration (ms)",
+        ),
+        "architecture": widgets.Dropdown(
+            options=list(ARCHITECTURES), value=start["architecture"], description="architecture"
+        ),
+        "region": widgets.Dropdown(
+            options=list(regions()), value=start["region"], description="region"
+        ),
+    }
+    for control in controls.values():
+        control.style = style
+
+    def show(**kwargs: Any) -> None:
+        import matplotlib.pyplot as plt
+
+        try:
+            calculator_view(**kwargs)
+        except PricingError as exc:
+            plt.close("all")
+            print(f"Cannot estimate: {exc}")
+
+    output = widgets.interactive_output(show, controls)
+    names = list(controls)
+    half = (len(names) + 1) // 2
+    columns = widgets.HBox(
+        [
+            widgets.VBox([controls[n] for n in names[:half]]),
+            widgets.VBox([controls[n] for n in names[half:]]),
+        ]
+    )
+    box = widgets.VBox([columns, output])
+    box.controls = controls  # for tests and for notebooks that set values from code
+    return box
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------
+
+
+def _build_parser(prog: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog or "python -m streamkit.pricing",
+        description="Estimate what a DynamoDB stream and its consumers cost per month.",
+        epilog="Example: --writes-per-second 100 --shards 4 --poller 1 --poller 0.25 "
+        "(one Lambda trigger, two pollers).",
+    )
+    w = parser.add_argument_group("workload")
+    w.add_argument(
+        "--writes-per-second",
+        type=float,
+        default=10.0,
+        metavar="N",
+        help="item-changing writes per second (default: %(default)s)",
+    )
+    w.add_argument(
+        "--item-bytes",
+        type=float,
+        default=1024.0,
+        metavar="BYTES",
+        help="average item size (default: %(default)s)",
+    )
+    w.add_argument(
+        "--record-bytes",
+        type=float,
+        default=None,
+        metavar="BYTES",
+        help="average stream record size (default: the item size)",
+    )
+    w.add_argument(
+        "--shards",
+        type=float,
+        default=1.0,
+        metavar="N",
+        help="open stream shards (default: %(default)s)",
+    )
+    c = parser.add_argument_group("consumers")
+    c.add_argument(
+        "--triggers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="Lambda triggers with the settings below (default: %(default)s)",
+    )
+    c.add_argument(
+        "--batch-size", type=int, default=100, metavar="N", help="BatchSize (default: %(default)s)"
+    )
+    c.add_argument(
+        "--batching-window",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="MaximumBatchingWindowInSeconds (default: %(default)s)",
+    )
+    c.add_argument(
+        "--memory",
+        type=int,
+        default=128,
+        metavar="MB",
+        help="function memory (default: %(default)s)",
+    )
+    c.add_argument(
+        "--duration-ms",
+        type=float,
+        default=100.0,
+        metavar="MS",
+        help="average invocation duration (default: %(default)s)",
+    )
+    c.add_argument("--architecture", choices=ARCHITECTURES, default="x86_64")
+    c.add_argument(
+        "--poller",
+        type=float,
+        action="append",
+        default=[],
+        metavar="SECONDS",
+        help="add a polling consumer with this poll interval (repeatable)",
+    )
+    c.add_argument(
+        "--global-table", action="store_true", help="add global tables replication as a reader"
+    )
+    p = parser.add_argument_group("pricing")
+    p.add_argument("--region", default="us-east-1", help="AWS region (default: %(default)s)")
+    p.add_argument(
+        "--hours",
+        type=float,
+        default=HOURS_PER_MONTH,
+        help="hours per month (default: %(default)g)",
+    )
+    p.add_argument("--no-free-tier", action="store_true", help="do not apply the free tiers")
+    o = parser.add_argument_group("output")
+    o.add_argument("--csv", action="store_true", help="print the line items as CSV")
+    o.add_argument("--prices", action="store_true", help="print the price table and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Run the cost estimate from the command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+    prog : str, optional
+        Program name shown in help (``streamkit price`` when called through ``streamkit``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 on a :class:`PricingError` (printed to stderr).
+    """
+    args = _build_parser(prog).parse_args(argv)
+    if args.prices:
+        print(format_price_table())
+        return 0
+    try:
+        if not 0 <= args.triggers <= 10:
+            raise PricingError(f"Invalid --triggers {args.triggers}: expected 0 to 10.")
+        workload = Workload(args.writes_per_second, args.item_bytes, args.shards, args.record_bytes)
+        consumers: list[Consumer] = []
+        for i in range(args.triggers):
+            name = "lambda-trigger" if args.triggers == 1 else f"lambda-trigger-{i + 1}"
+            consumers.append(
+                LambdaTrigger(
+                    name,
+                    args.batch_size,
+                    args.batching_window,
+                    args.memory,
+                    args.duration_ms,
+                    args.architecture,
+                )
+            )
+        for i, interval in enumerate(args.poller):
+            consumers.append(Poller(f"poller-{i + 1} ({interval:g} s)", interval))
+        if args.global_table:
+            consumers.append(GlobalTableReplica())
+        result = estimate(
+            workload,
+            consumers,
+            region=args.region,
+            hours=args.hours,
+            free_tier=not args.no_free_tier,
+        )
+    except PricingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.csv:
+        print(result.to_csv(index=False), end="")
+    else:
+        print(format_estimate(result))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
