@@ -25,6 +25,12 @@ __all__ = [
     "TTL_USER_IDENTITY",
     "ITEM_MAX_BYTES",
     "NUMBER_MAX_BYTES",
+    "LAMBDA_POLLS_PER_SECOND",
+    "LAMBDA_PAYLOAD_MAX_BYTES",
+    "LAMBDA_MEMORY_MB_RANGE",
+    "LAMBDA_TIMEOUT_MAX_MS",
+    "ESM_BATCH_SIZE_RANGE",
+    "ESM_BATCHING_WINDOW_MAX_S",
 ]
 
 # As of 2026-11-27 for every value below.
@@ -90,3 +96,30 @@ ITEM_MAX_BYTES: Final = 400 * 1024
 #: digits, one exponent byte, one sign byte). INFERRED from "up to 38 significant digits" and the
 #: item-size rules (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
 NUMBER_MAX_BYTES: Final = 21
+
+# -- Lambda and event source mappings ---------------------------------------------------------------
+
+#: "Lambda polls shards in your DynamoDB stream for records at a base rate of 4 times per second."
+#: Source: Lambda Developer Guide, "Using AWS Lambda with Amazon DynamoDB"
+#: (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html), AWS-FACTS §2.2.
+#: Unit: polls per second per shard.
+LAMBDA_POLLS_PER_SECOND: Final = 4.0
+
+#: A batch is sent at the latest when its payload reaches the synchronous invocation limit.
+#: Source: Lambda quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+#: Unit: bytes (6 MiB).
+LAMBDA_PAYLOAD_MAX_BYTES: Final = 6 * 1024 * 1024
+
+#: Function memory, in MB (1 MB steps). Source: Lambda quotas (URL above).
+LAMBDA_MEMORY_MB_RANGE: Final = (128, 10240)
+
+#: Longest function timeout, in milliseconds (15 minutes). Source: Lambda quotas (URL above).
+LAMBDA_TIMEOUT_MAX_MS: Final = 900_000
+
+#: ``BatchSize`` range for DynamoDB stream mappings, in records. Source: Lambda API Reference,
+#: CreateEventSourceMapping
+#: (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html), AWS-FACTS §2.1.
+ESM_BATCH_SIZE_RANGE: Final = (1, 10_000)
+
+#: Largest ``MaximumBatchingWindowInSeconds``, in whole seconds. Source: same API Reference page.
+ESM_BATCHING_WINDOW_MAX_S: Final = 300

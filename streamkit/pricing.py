@@ -51,7 +51,17 @@ import numpy as np
 import pandas as pd
 
 from streamkit.errors import PricingError
-from streamkit.limits import GET_RECORDS_MAX_BYTES, GET_RECORDS_MAX_RECORDS, ITEM_MAX_BYTES
+from streamkit.limits import (
+    ESM_BATCH_SIZE_RANGE,
+    ESM_BATCHING_WINDOW_MAX_S,
+    GET_RECORDS_MAX_BYTES,
+    GET_RECORDS_MAX_RECORDS,
+    ITEM_MAX_BYTES,
+    LAMBDA_MEMORY_MB_RANGE,
+    LAMBDA_PAYLOAD_MAX_BYTES,
+    LAMBDA_POLLS_PER_SECOND,
+    LAMBDA_TIMEOUT_MAX_MS,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - imported lazily at run time
     from matplotlib.figure import Figure
@@ -92,23 +102,6 @@ HOURS_PER_MONTH: Final = 730.0
 #: (https://aws.amazon.com/lambda/pricing/), AWS-FACTS 4.3.
 ARCHITECTURES: Final = ("x86_64", "arm64")
 
-# The two Lambda figures below belong in streamkit/limits.py (kept here until they move there).
-# "Lambda polls shards in your DynamoDB stream for records at a base rate of 4 times per second."
-# Source: Lambda Developer Guide, with-ddb (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html),
-# AWS-FACTS 2.2. Unit: polls per second per shard. As of 2026-11-27.
-_LAMBDA_POLLS_PER_SECOND: Final = 4.0
-# A batch is sent at the latest when its payload reaches the 6 MB synchronous invocation limit.
-# Source: Lambda quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html),
-# AWS-FACTS 2.2. Unit: bytes (6 MiB). As of 2026-11-27.
-_LAMBDA_PAYLOAD_MAX_BYTES: Final = 6 * 1024 * 1024
-# Lambda memory range (1 MB steps) and maximum function timeout. Source: same quotas page.
-# Units: MB, ms.
-_LAMBDA_MEMORY_MB: Final = (128, 10240)
-_LAMBDA_TIMEOUT_MS: Final = 900_000
-# Event source mapping ranges. Source: Lambda API Reference, CreateEventSourceMapping,
-# AWS-FACTS 2.1.
-_BATCH_SIZE_RANGE: Final = (1, 10_000)
-_BATCHING_WINDOW_MAX_S: Final = 300
 
 _SECONDS_PER_HOUR: Final = 3600.0
 _MB_PER_GB: Final = 1024.0
@@ -595,11 +588,13 @@ def lambda_invocations(
     c = _array(
         "batch_size",
         batch_size,
-        minimum=_BATCH_SIZE_RANGE[0],
-        maximum=_BATCH_SIZE_RANGE[1],
+        minimum=ESM_BATCH_SIZE_RANGE[0],
+        maximum=ESM_BATCH_SIZE_RANGE[1],
         integer=True,
     )
-    w = _array("batching_window_s", batching_window_s, maximum=_BATCHING_WINDOW_MAX_S, integer=True)
+    w = _array(
+        "batching_window_s", batching_window_s, maximum=ESM_BATCHING_WINDOW_MAX_S, integer=True
+    )
     h = _array("hours", hours)
     b = _array("avg_record_bytes", avg_record_bytes, maximum=GET_RECORDS_MAX_BYTES)
     _broadcast_check(
@@ -613,8 +608,8 @@ def lambda_invocations(
     _no_records_without_shards(s, r)
     with np.errstate(divide="ignore", over="ignore"):
         # Flush interval: the window, or the poll interval (1/4 s) when there is no window.
-        flush_per_second = 1.0 / np.maximum(w, 1.0 / _LAMBDA_POLLS_PER_SECOND)
-        per_batch = np.minimum(c, np.floor(_LAMBDA_PAYLOAD_MAX_BYTES / b))
+        flush_per_second = 1.0 / np.maximum(w, 1.0 / LAMBDA_POLLS_PER_SECOND)
+        per_batch = np.minimum(c, np.floor(LAMBDA_PAYLOAD_MAX_BYTES / b))
     per_second = np.minimum(r, np.maximum(s * flush_per_second, r / per_batch))
     invocations = per_second * (h * _SECONDS_PER_HOUR)
     inputs = [shards, records_per_second, batch_size, batching_window_s, hours, avg_record_bytes]
@@ -653,9 +648,9 @@ def lambda_gb_seconds(
         GB-seconds.
     """
     n = _array("invocations", invocations)
-    lo, hi = _LAMBDA_MEMORY_MB
+    lo, hi = LAMBDA_MEMORY_MB_RANGE
     m = _array("memory_mb", memory_mb, minimum=lo, maximum=hi, integer=True)
-    d = _array("duration_ms", duration_ms, maximum=_LAMBDA_TIMEOUT_MS)
+    d = _array("duration_ms", duration_ms, maximum=LAMBDA_TIMEOUT_MAX_MS)
     _broadcast_check(invocations=n, memory_mb=m, duration_ms=d)
     return _shape(_gb_seconds(n, m, d), [invocations, memory_mb, duration_ms], "gb_seconds")
 
@@ -811,9 +806,9 @@ def lambda_cost(
     architecture = _check_architecture(architecture)
     free_tier = _check_bool("free_tier", free_tier)
     n = _array("invocations", invocations)
-    lo, hi = _LAMBDA_MEMORY_MB
+    lo, hi = LAMBDA_MEMORY_MB_RANGE
     m = _array("memory_mb", memory_mb, minimum=lo, maximum=hi, integer=True)
-    d = _array("duration_ms", duration_ms, maximum=_LAMBDA_TIMEOUT_MS)
+    d = _array("duration_ms", duration_ms, maximum=LAMBDA_TIMEOUT_MAX_MS)
     _broadcast_check(invocations=n, memory_mb=m, duration_ms=d)
     gbs = _gb_seconds(n, m, d)
     total = _request_cost(n, region, free_tier) + _duration_cost(
@@ -940,17 +935,17 @@ class LambdaTrigger:
     architecture: str = "x86_64"
 
     def __post_init__(self) -> None:
-        lo, hi = _BATCH_SIZE_RANGE
+        lo, hi = ESM_BATCH_SIZE_RANGE
         _scalar("batch_size", self.batch_size, minimum=lo, maximum=hi, integer=True)
         _scalar(
             "batching_window_s",
             self.batching_window_s,
-            maximum=_BATCHING_WINDOW_MAX_S,
+            maximum=ESM_BATCHING_WINDOW_MAX_S,
             integer=True,
         )
-        lo, hi = _LAMBDA_MEMORY_MB
+        lo, hi = LAMBDA_MEMORY_MB_RANGE
         _scalar("memory_mb", self.memory_mb, minimum=lo, maximum=hi, integer=True)
-        _scalar("duration_ms", self.duration_ms, maximum=_LAMBDA_TIMEOUT_MS)
+        _scalar("duration_ms", self.duration_ms, maximum=LAMBDA_TIMEOUT_MAX_MS)
         _check_architecture(self.architecture)
 
 
@@ -1101,7 +1096,7 @@ def estimate(
         values = [consumer, kind, charge, quantity, unit, price, figure["per"], cost, notes]
         rows.append(dict(zip(_COLUMNS, values, strict=True)))
 
-    reads_unit, poll_rate = "read request units", _LAMBDA_POLLS_PER_SECOND
+    reads_unit, poll_rate = "read request units", LAMBDA_POLLS_PER_SECOND
     lambda_use: list[tuple[LambdaTrigger, float, float]] = []  # (trigger, requests, GB-s)
     poller_reads = 0.0
     for c in consumers:

@@ -223,3 +223,68 @@ def test_bad_stream_arn(aws):
         streams.describe_stream(
             aws, "arn:aws:dynamodb:us-east-1:123456789012:table/Gone/stream/2022-08-21T15:34:25.720"
         )
+
+
+# -- a polling consumer, measured against the cost model -------------------------------------------
+
+
+def test_idle_poller_calls_match_the_model(aws, users):
+    from streamkit import polling, pricing
+
+    streams.enable_stream(aws, users, "KEYS_ONLY")
+    report = polling.poll_stream(aws, users, polls_per_second=10, seconds=2)
+    modeled = pricing.polling_read_requests(report.shards, 10, hours=report.seconds / 3600)
+    assert modeled == pytest.approx(20)
+    assert report.records == 0
+    assert abs(report.get_records_calls - modeled) <= 1  # 20 polls, one per 100 ms
+
+
+def test_busy_poller_reads_every_record_and_matches_the_model(aws, users):
+    from streamkit import polling, pricing
+
+    streams.enable_stream(aws, users, "KEYS_ONLY")
+    seen = []
+    with polling.background_writes(aws, users, per_second=50) as writer:
+        report = polling.poll_stream(
+            aws, users, polls_per_second=5, seconds=2, on_records=seen.extend
+        )
+    assert report.records == len(seen) > 0 and writer.written >= report.records
+    modeled = pricing.polling_read_requests(
+        1, 5, hours=report.seconds / 3600, records_per_second=report.records_per_second
+    )
+    assert abs(report.get_records_calls - modeled) <= 1
+
+
+def test_backlog_is_read_in_full_pages_back_to_back(aws, users):
+    from streamkit import polling
+
+    streams.enable_stream(aws, users, "KEYS_ONLY")
+    ddb = aws.client("dynamodb")
+    for start in range(0, 2500, 25):
+        ddb.batch_write_item(
+            RequestItems={
+                users: [
+                    {"PutRequest": {"Item": {"userId": {"S": f"u{n}"}, "createdAt": {"S": "d"}}}}
+                    for n in range(start, start + 25)
+                ]
+            }
+        )
+    report = polling.poll_stream(aws, users, polls_per_second=1, seconds=1, position="TRIM_HORIZON")
+    assert report.records == 2500
+    assert report.get_records_calls == 3  # 1000 + 1000 without waiting, then 500 ends the poll
+
+
+def test_poller_bad_input(aws, users):
+    from streamkit import polling
+
+    with pytest.raises(InvalidParameterError):
+        polling.poll_stream(aws, users, polls_per_second=0, seconds=1)
+    with pytest.raises(InvalidParameterError):
+        polling.poll_stream(aws, users, polls_per_second=1, seconds=-1)
+    with pytest.raises(InvalidParameterError):
+        polling.poll_stream(
+            aws, users, polls_per_second=1, seconds=1, position="AT_SEQUENCE_NUMBER"
+        )
+    with pytest.raises(InvalidParameterError):
+        with polling.background_writes(aws, users, per_second=0):
+            pass
