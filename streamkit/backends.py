@@ -48,6 +48,26 @@ class Backend:
         self.session = session
         self._clients: dict[str, BaseClient] = {}
         self._clients_lock = threading.Lock()
+        self._created: list[tuple[str, str]] = []
+
+    @property
+    def created(self) -> list[tuple[str, str]]:
+        """What the kit created through this backend, oldest first, as ``(kind, identifier)``.
+
+        Kinds: ``"table"``, ``"role"``, ``"function"``, ``"event-source-mapping"``, ``"log-group"``,
+        ``"queue"``, ``"topic"``, ``"bucket"``. Teardown deletes exactly these, newest first.
+        """
+        return list(self._created)
+
+    def register(self, kind: str, identifier: str) -> None:
+        """Record that the kit created a resource (once; re-registering is harmless)."""
+        if (kind, identifier) not in self._created:
+            self._created.append((kind, identifier))
+
+    def forget(self, kind: str, identifier: str) -> None:
+        """Drop a resource from :attr:`created` (after it was deleted)."""
+        if (kind, identifier) in self._created:
+            self._created.remove((kind, identifier))
 
     @property
     def is_local(self) -> bool:

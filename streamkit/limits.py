@@ -31,6 +31,14 @@ __all__ = [
     "LAMBDA_TIMEOUT_MAX_MS",
     "ESM_BATCH_SIZE_RANGE",
     "ESM_BATCHING_WINDOW_MAX_S",
+    "ESM_STARTING_POSITIONS",
+    "ESM_BATCH_SIZE_DEFAULT",
+    "ESM_PARALLELIZATION_RANGE",
+    "ESM_RETRY_ATTEMPTS_RANGE",
+    "ESM_RECORD_AGE_RANGE_S",
+    "ESM_TUMBLING_WINDOW_RANGE_S",
+    "ESM_MAX_FILTERS",
+    "ESM_FUNCTION_RESPONSE_TYPES",
 ]
 
 # As of 2026-11-27 for every value below.
@@ -123,3 +131,31 @@ ESM_BATCH_SIZE_RANGE: Final = (1, 10_000)
 
 #: Largest ``MaximumBatchingWindowInSeconds``, in whole seconds. Source: same API Reference page.
 ESM_BATCHING_WINDOW_MAX_S: Final = 300
+
+#: ``StartingPosition`` values a DynamoDB stream mapping accepts (no AT_TIMESTAMP). Source: Lambda
+#: Developer Guide, "Polling and stream starting positions"
+#: (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html), AWS-FACTS §2.1.
+ESM_STARTING_POSITIONS: Final = ("TRIM_HORIZON", "LATEST")
+
+#: ``BatchSize`` when none is given, in records. Source: CreateEventSourceMapping API Reference.
+ESM_BATCH_SIZE_DEFAULT: Final = 100
+
+#: ``ParallelizationFactor`` range: concurrent batches per shard. Source: same API Reference page.
+ESM_PARALLELIZATION_RANGE: Final = (1, 10)
+
+#: ``MaximumRetryAttempts`` range; -1 retries until the record expires (the default). Source: same.
+ESM_RETRY_ATTEMPTS_RANGE: Final = (-1, 10_000)
+
+#: ``MaximumRecordAgeInSeconds``: -1 (forever, the default) or 60 to 604,800 seconds. Source: the
+#: service's own message, "-1 (forever) or between 60 and 604800 (inclusive)", AWS-FACTS §2.1.
+ESM_RECORD_AGE_RANGE_S: Final = (60, 604_800)
+
+#: ``TumblingWindowInSeconds`` range (0 = no window), in seconds. Source: same API Reference page.
+ESM_TUMBLING_WINDOW_RANGE_S: Final = (0, 900)
+
+#: Filters per mapping (default quota; AWS can raise it to 10). Source: Lambda Developer Guide,
+#: "Lambda event filtering" (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html).
+ESM_MAX_FILTERS: Final = 5
+
+#: The one ``FunctionResponseTypes`` value. Source: CreateEventSourceMapping API Reference.
+ESM_FUNCTION_RESPONSE_TYPES: Final = ("ReportBatchItemFailures",)

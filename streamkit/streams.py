@@ -303,6 +303,7 @@ def create_table(
         }
     try:
         backend.client("dynamodb").create_table(**args)
+        backend.register("table", table_name)
     except ClientError as exc:
         if _code(exc) != "ResourceInUseException":
             raise
@@ -341,6 +342,7 @@ def delete_table(backend: Backend, table_name: str) -> bool:
         TableName=table_name,
         WaiterConfig={"Delay": 1 if backend.is_local else 5, "MaxAttempts": 120},
     )
+    backend.forget("table", table_name)
     return True
 
 
