@@ -34,6 +34,10 @@ __all__ = [
     "deserialize_image",
     "sample_event_names",
     "compare_records",
+    "ReceivedEvent",
+    "events_from_logs",
+    "events_to_dataframe",
+    "EVENT_LOG_MARKER",
     "load_sample_event",
 ]
 
@@ -442,3 +446,166 @@ def compare_records(ours: Any, theirs: Any) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["field", "ours", "aws", "match"]).set_index("field")
+
+
+# -- events a function received, read back from its logs ------------------------------------------
+
+#: What the example functions print before the event's JSON (``EVENT {...}``), one log line.
+EVENT_LOG_MARKER = "EVENT"
+
+
+@dataclass(frozen=True)
+class ReceivedEvent:
+    """One event a Lambda function received, as it logged it."""
+
+    request_id: str | None
+    """The invocation's request id (from the ``START RequestId:`` line before it)."""
+    logged_at: datetime
+    """When the function logged it (CloudWatch Logs timestamp, UTC)."""
+    log_stream: str
+    """The log stream (one per execution environment)."""
+    event: dict[str, Any] = field(repr=False)
+    """The event, as the function received it."""
+
+    @cached_property
+    def records(self) -> list[StreamRecord]:
+        """The event's stream records."""
+        return parse_records(self.event)
+
+
+def _log_group(function_name: str) -> str:
+    if not isinstance(function_name, str) or not function_name:
+        raise InvalidParameterError("function_name", function_name, "a Lambda function name")
+    return f"/aws/lambda/{function_name.rsplit(':', 1)[-1]}"
+
+
+def _parse_logged_events(
+    messages: Iterable[tuple[str, int, str]], marker: str
+) -> list[ReceivedEvent]:
+    """(log stream, timestamp ms, message) in time order -> the events logged after ``marker``."""
+    request_ids: dict[str, str] = {}
+    found: list[ReceivedEvent] = []
+    for stream, timestamp, message in messages:
+        text = message.strip()
+        if text.startswith("START RequestId: "):
+            request_ids[stream] = text.split()[2]
+            continue
+        if not text.startswith(marker):
+            continue
+        body = text[len(marker) :].strip()
+        try:
+            event = json.loads(body)
+        except ValueError:
+            continue  # a line that merely starts with the marker
+        if not isinstance(event, dict):
+            continue
+        found.append(
+            ReceivedEvent(
+                request_id=request_ids.get(stream),
+                logged_at=datetime.fromtimestamp(timestamp / 1000, UTC),
+                log_stream=stream,
+                event=event,
+            )
+        )
+    return found
+
+
+def events_from_logs(
+    backend: Any,
+    function_name: str,
+    *,
+    since: datetime | None = None,
+    expect: int | None = None,
+    timeout_s: float = 0.0,
+    marker: str = EVENT_LOG_MARKER,
+) -> list[ReceivedEvent]:
+    """The events a function logged (``EVENT {json}``), read from its CloudWatch Logs.
+
+    Works on every backend: locally the logs are there as soon as the trigger settled; on AWS they
+    arrive after a few seconds, so pass ``expect`` and ``timeout_s`` to wait for them.
+
+    Parameters
+    ----------
+    backend : Backend
+    function_name : str
+        The function (its log group is ``/aws/lambda/<name>``).
+    since : datetime, optional
+        Only events logged at or after this time.
+    expect : int, optional
+        Wait until at least this many events are there (up to ``timeout_s``).
+    timeout_s : float
+        Seconds to wait for ``expect`` events; 0 reads once.
+    marker : str
+        The text the function prints before the event's JSON.
+
+    Returns
+    -------
+    list of ReceivedEvent
+        In the order they were logged.
+
+    Raises
+    ------
+    StreamkitError
+        When fewer than ``expect`` events arrived in ``timeout_s``, saying how many did.
+    """
+    import time
+
+    from botocore.exceptions import ClientError
+
+    from .errors import StreamkitError
+
+    group = _log_group(function_name)
+    if expect is not None and (not isinstance(expect, int) or expect < 0):
+        raise InvalidParameterError("expect", expect, "a whole number of events >= 0, or None")
+    if not isinstance(timeout_s, int | float) or timeout_s < 0:
+        raise InvalidParameterError("timeout_s", timeout_s, "a number of seconds >= 0")
+    logs = backend.client("logs")
+    args: dict[str, Any] = {"logGroupName": group}
+    if since is not None:
+        args["startTime"] = int(since.timestamp() * 1000)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        messages: list[tuple[str, int, str]] = []
+        try:
+            for page in logs.get_paginator("filter_log_events").paginate(**args):
+                messages.extend(
+                    (e["logStreamName"], e["timestamp"], e["message"]) for e in page["events"]
+                )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+        messages.sort(key=lambda m: m[1])
+        events = _parse_logged_events(messages, marker)
+        if expect is None or len(events) >= expect:
+            return events
+        if time.monotonic() >= deadline:
+            raise StreamkitError(
+                f"{function_name} logged {len(events)} event(s) in {group}, not the {expect} "
+                f"expected, within {timeout_s:g} s. Did the trigger run (LastProcessingResult), "
+                f"and does the function print '{marker} <json>'?"
+            )
+        time.sleep(1.0 if getattr(backend, "kind", "") == "aws" else 0.05)
+
+
+def events_to_dataframe(events: Iterable[ReceivedEvent]) -> pd.DataFrame:
+    """One row per record received: which invocation brought it, then the record's columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``invocation`` (1, 2, ... in the order logged), ``batch_size`` (records in that invocation),
+        ``request_id``, then the columns of :func:`records_to_dataframe`.
+    """
+    frames = []
+    for number, received in enumerate(events, start=1):
+        frame = records_to_dataframe(received.records)
+        frame.insert(0, "request_id", received.request_id)
+        frame.insert(0, "batch_size", len(frame))
+        frame.insert(0, "invocation", number)
+        frames.append(frame)
+    if not frames:
+        empty = records_to_dataframe([])
+        for column in ("request_id", "batch_size", "invocation"):
+            empty.insert(0, column, pd.Series(dtype="object"))
+        return empty
+    return pd.concat(frames, ignore_index=True)

@@ -326,6 +326,32 @@ class StreamStore:
         shard.created_at.append(created)
         return record
 
+    # -- in-process reading, for the local Lambda service ------------------------------------------
+
+    def next_sequence(self) -> int:
+        """The sequence number the next record will get (LATEST starts here)."""
+        return _SEQUENCE_BASE + self._sequence + 1
+
+    def read_shard(
+        self, shard: Shard, position: int, limit: int
+    ) -> list[tuple[int, dict[str, Any], str]]:
+        """Up to ``limit`` retained records from ``position`` on, as (sequence, record, wire JSON).
+
+        Records past retention are trimmed first; compare ``position`` with
+        ``shard.trimmed_through`` to know whether some expired unread.
+        """
+        shard.trim(now())
+        start = bisect.bisect_left(shard.sequence_numbers, position)
+        end = min(start + limit, len(shard.records))
+        return list(
+            zip(
+                shard.sequence_numbers[start:end],
+                shard.records[start:end],
+                shard.encoded[start:end],
+                strict=True,
+            )
+        )
+
     # -- the Streams API --------------------------------------------------------------------------
 
     def stream(self, arn: str) -> Stream:
@@ -777,4 +803,447 @@ def install() -> None:
         DynamoDBStreamsHandler.list_streams = _handler_list_streams  # type: ignore[method-assign]
         DynamoDBStreamsHandler.get_shard_iterator = _handler_get_shard_iterator  # type: ignore[method-assign]
         DynamoDBStreamsHandler.get_records = _handler_get_records  # type: ignore[method-assign]
+        _install_lambda_api()
         _INSTALLED = True
+
+
+# --------------------------------------------------------------------------------------------------
+# Event source mappings for DynamoDB streams: the Lambda API answered as AWS answers it. moto's own
+# mappings would invoke functions inside the write; these are run by streamkit's local Lambda
+# service (streamkit/local/lambda_service.py), which moves them through their states.
+# --------------------------------------------------------------------------------------------------
+
+#: Mapping settings the local Lambda service does not run yet, with the default that is accepted.
+#: Anything else is refused at creation: never accepted and silently ignored.
+NOT_YET_RUN: dict[str, Any] = {
+    "MaximumRetryAttempts": -1,
+    "MaximumRecordAgeInSeconds": -1,
+    "BisectBatchOnFunctionError": False,
+    "DestinationConfig": {"OnFailure": {}},
+    "FunctionResponseTypes": [],
+    "FilterCriteria": None,
+    "ParallelizationFactor": 1,
+    "TumblingWindowInSeconds": 0,
+}
+
+_MAPPING_KEYS = (
+    "StartingPosition",
+    "BatchSize",
+    "MaximumBatchingWindowInSeconds",
+    "ParallelizationFactor",
+    "FilterCriteria",
+    "DestinationConfig",
+    "MaximumRecordAgeInSeconds",
+    "BisectBatchOnFunctionError",
+    "MaximumRetryAttempts",
+    "TumblingWindowInSeconds",
+    "FunctionResponseTypes",
+)
+
+
+class LambdaApiError(Exception):
+    """An error as the Lambda REST API returns it."""
+
+    def __init__(self, status: int, kind: str, message: str):
+        super().__init__(message)
+        self.status, self.kind, self.message = status, kind, message
+
+    def response(self) -> tuple[int, dict[str, Any], str]:
+        body = json.dumps({"Type": "User", "Message": self.message, "message": self.message})
+        return self.status, {"status": self.status, "x-amzn-errortype": self.kind}, body
+
+
+def _invalid(message: str) -> LambdaApiError:
+    return LambdaApiError(400, "InvalidParameterValueException", message)
+
+
+@dataclass
+class Mapping:
+    """One event source mapping on a DynamoDB stream, with the state Lambda reports for it."""
+
+    uuid: str
+    arn: str
+    function_arn: str
+    event_source_arn: str
+    settings: dict[str, Any]
+    enabled: bool
+    state: str = "Creating"
+    state_transition_reason: str = "User action"
+    last_processing_result: str = "No records processed"
+    last_modified: float = field(default_factory=lambda: now())
+    version: int = 0  # bumped on every change the service must notice
+
+    def response(self) -> dict[str, Any]:
+        s = self.settings
+        body: dict[str, Any] = {
+            "UUID": self.uuid,
+            "StartingPosition": s["StartingPosition"],
+            "BatchSize": s["BatchSize"],
+            "MaximumBatchingWindowInSeconds": s["MaximumBatchingWindowInSeconds"],
+            "ParallelizationFactor": s["ParallelizationFactor"],
+            "EventSourceArn": self.event_source_arn,
+        }
+        if s.get("FilterCriteria"):
+            body["FilterCriteria"] = s["FilterCriteria"]
+        body.update(
+            {
+                "FunctionArn": self.function_arn,
+                "LastModified": self.last_modified,
+                "LastProcessingResult": self.last_processing_result,
+                "State": self.state,
+                "StateTransitionReason": self.state_transition_reason,
+                "DestinationConfig": s["DestinationConfig"],
+                "MaximumRecordAgeInSeconds": s["MaximumRecordAgeInSeconds"],
+                "BisectBatchOnFunctionError": s["BisectBatchOnFunctionError"],
+                "MaximumRetryAttempts": s["MaximumRetryAttempts"],
+                "TumblingWindowInSeconds": s["TumblingWindowInSeconds"],
+                "FunctionResponseTypes": s["FunctionResponseTypes"],
+                "EventSourceMappingArn": self.arn,
+            }
+        )
+        return body
+
+
+class MappingStore:
+    """Every DynamoDB-stream mapping of one account and region."""
+
+    def __init__(self) -> None:
+        self.mappings: dict[str, Mapping] = {}
+        self.changed = threading.Event()  # set on every API change; the service waits on it
+
+
+def mapping_store_for(account_id: str, region: str) -> MappingStore:
+    """The mapping store of an account and region (reset with moto's Lambda backend)."""
+    from moto.awslambda.models import lambda_backends
+
+    backend = lambda_backends[account_id][region]
+    store = getattr(backend, "_streamkit_mappings", None)
+    if store is None:
+        store = MappingStore()
+        backend._streamkit_mappings = store  # type: ignore[attr-defined]
+    return store
+
+
+def _is_dynamodb_stream(arn: Any) -> bool:
+    return (
+        isinstance(arn, str)
+        and arn.startswith("arn:")
+        and ":dynamodb:" in arn
+        and "/stream/" in arn
+    )
+
+
+def _function_arn(response: Any, name: str) -> str:
+    from moto.awslambda.exceptions import UnknownFunctionException
+
+    try:
+        return str(response.backend.get_function(name).function_arn)
+    except UnknownFunctionException:
+        if name.startswith("arn:"):
+            arn = name
+        else:
+            arn = f"arn:aws:lambda:{response.region}:{response.current_account}:function:{name}"
+        raise LambdaApiError(
+            404, "ResourceNotFoundException", f"Function not found: {arn}"
+        ) from None
+
+
+def _int_in(name: str, value: Any, low: int, high: int, extra: str = "") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise _invalid(
+            f"{name} {value!r} is not valid: it must be a whole number between {low} and {high}"
+            f"{extra}."
+        )
+    return value
+
+
+def _validate_settings(body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+    """Settings of a create (``current`` None) or update, checked and with AWS's defaults."""
+    from ..limits import (
+        ESM_BATCH_SIZE_DEFAULT,
+        ESM_BATCH_SIZE_RANGE,
+        ESM_BATCHING_WINDOW_MAX_S,
+        ESM_FUNCTION_RESPONSE_TYPES,
+        ESM_MAX_FILTERS,
+        ESM_PARALLELIZATION_RANGE,
+        ESM_RECORD_AGE_RANGE_S,
+        ESM_RETRY_ATTEMPTS_RANGE,
+        ESM_STARTING_POSITIONS,
+        ESM_TUMBLING_WINDOW_RANGE_S,
+    )
+
+    settings = (
+        dict(current)
+        if current
+        else {
+            "BatchSize": ESM_BATCH_SIZE_DEFAULT,
+            "MaximumBatchingWindowInSeconds": 0,
+            "ParallelizationFactor": 1,
+            "FilterCriteria": None,
+            "DestinationConfig": {"OnFailure": {}},
+            "MaximumRecordAgeInSeconds": -1,
+            "BisectBatchOnFunctionError": False,
+            "MaximumRetryAttempts": -1,
+            "TumblingWindowInSeconds": 0,
+            "FunctionResponseTypes": [],
+        }
+    )
+    if current is None:
+        position = body.get("StartingPosition")
+        if position not in ESM_STARTING_POSITIONS:
+            raise _invalid(
+                f"StartingPosition {position!r} is not valid for a DynamoDB stream: it is required "
+                f"and must be one of {', '.join(ESM_STARTING_POSITIONS)}."
+            )
+        settings["StartingPosition"] = position
+    for key in _MAPPING_KEYS:
+        if key in body and key != "StartingPosition":
+            settings[key] = body[key]
+    settings["BatchSize"] = _int_in("BatchSize", settings["BatchSize"], *ESM_BATCH_SIZE_RANGE)
+    _int_in(
+        "MaximumBatchingWindowInSeconds",
+        settings["MaximumBatchingWindowInSeconds"],
+        0,
+        ESM_BATCHING_WINDOW_MAX_S,
+    )
+    _int_in("ParallelizationFactor", settings["ParallelizationFactor"], *ESM_PARALLELIZATION_RANGE)
+    _int_in("MaximumRetryAttempts", settings["MaximumRetryAttempts"], *ESM_RETRY_ATTEMPTS_RANGE)
+    _int_in(
+        "TumblingWindowInSeconds", settings["TumblingWindowInSeconds"], *ESM_TUMBLING_WINDOW_RANGE_S
+    )
+    age = settings["MaximumRecordAgeInSeconds"]
+    if age != -1:
+        _int_in(
+            "MaximumRecordAgeInSeconds", age, *ESM_RECORD_AGE_RANGE_S, extra=", or -1 (forever)"
+        )
+    types = settings["FunctionResponseTypes"]
+    if not isinstance(types, list) or any(t not in ESM_FUNCTION_RESPONSE_TYPES for t in types):
+        raise _invalid(
+            f"FunctionResponseTypes {types!r} is not valid: use [] or {list(ESM_FUNCTION_RESPONSE_TYPES)}."
+        )
+    destination = (settings["DestinationConfig"] or {}).get("OnSuccess")
+    if destination:
+        raise _invalid(
+            "Unsupported DestinationConfig parameter for given event source mapping type."
+        )
+    criteria = settings["FilterCriteria"]
+    if criteria:
+        filters = criteria.get("Filters", []) if isinstance(criteria, dict) else None
+        if not isinstance(filters, list) or len(filters) > ESM_MAX_FILTERS:
+            raise _invalid(f"FilterCriteria must hold at most {ESM_MAX_FILTERS} filters.")
+        for item in filters:
+            try:
+                pattern = json.loads(item.get("Pattern", ""))
+            except (ValueError, AttributeError, TypeError):
+                pattern = None
+            if not isinstance(pattern, dict):
+                raise _invalid("Invalid filter pattern definition.")
+    return settings
+
+
+def _not_yet_run(settings: dict[str, Any]) -> None:
+    for key, default in NOT_YET_RUN.items():
+        value = settings.get(key)
+        if value != default and not (default is None and not value):
+            raise _invalid(
+                f"streamkit's embedded backend does not run {key} yet (it is accepted by AWS, but "
+                f"the local Lambda service would ignore it, and it never ignores a setting). Leave it "
+                f"at {json.dumps(default)} locally, or use real AWS. See docs/parity.md."
+            )
+
+
+def _lambda_create(original: Any) -> Any:
+    @functools.wraps(original)
+    def create_event_source_mapping(self: Any) -> Any:
+        body = self.json_body
+        if not _is_dynamodb_stream(body.get("EventSourceArn")):
+            return original(self)
+        try:
+            with _LOCK:
+                function_arn = _function_arn(self, body.get("FunctionName", ""))
+                arn = body["EventSourceArn"]
+                try:
+                    store_for(self.current_account, self.region).stream(arn)
+                except JsonRESTError:
+                    raise _invalid(f"Stream not found: {arn}") from None
+                settings = _validate_settings(body, None)
+                _not_yet_run(settings)
+                mappings = mapping_store_for(self.current_account, self.region)
+                for other in mappings.mappings.values():
+                    if other.event_source_arn == arn and other.function_arn == function_arn:
+                        name = function_arn.rsplit(":", 1)[-1]
+                        raise LambdaApiError(
+                            409,
+                            "ResourceConflictException",
+                            f'The event source arn (" {arn} ") and function (" {name} ") provided '
+                            "mapping already exists. Please update or delete the existing mapping "
+                            f"with UUID {other.uuid}",
+                        )
+                uuid = str(__import__("uuid").uuid4())
+                mapping = Mapping(
+                    uuid=uuid,
+                    arn=f"arn:aws:lambda:{self.region}:{self.current_account}:event-source-mapping:{uuid}",
+                    function_arn=function_arn,
+                    event_source_arn=arn,
+                    settings=settings,
+                    enabled=bool(body.get("Enabled", True)),
+                )
+                mappings.mappings[uuid] = mapping
+                mappings.changed.set()
+                return 202, {"status": 202}, json.dumps(mapping.response())
+        except LambdaApiError as exc:
+            return exc.response()
+
+    return create_event_source_mapping
+
+
+def _mapping_or_404(self: Any) -> Mapping | None:
+    uuid = self.path.split("/")[-1]
+    return mapping_store_for(self.current_account, self.region).mappings.get(uuid)
+
+
+def _lambda_get(original: Any) -> Any:
+    @functools.wraps(original)
+    def get_event_source_mapping(self: Any) -> Any:
+        with _LOCK:
+            mapping = _mapping_or_404(self)
+            if mapping is None:
+                return original(self)
+            return 200, {}, json.dumps(mapping.response())
+
+    return get_event_source_mapping
+
+
+def _lambda_update(original: Any) -> Any:
+    @functools.wraps(original)
+    def update_event_source_mapping(self: Any) -> Any:
+        with _LOCK:
+            mapping = _mapping_or_404(self)
+            if mapping is None:
+                return original(self)
+            try:
+                body = self.json_body
+                if mapping.state in ("Creating", "Updating", "Enabling", "Disabling", "Deleting"):
+                    raise LambdaApiError(
+                        409,
+                        "ResourceInUseException",
+                        f"Cannot update the event source mapping because it is in use (state "
+                        f"{mapping.state}). Try again once it is Enabled or Disabled.",
+                    )
+                settings = _validate_settings(body, mapping.settings)
+                _not_yet_run(settings)
+                if "FunctionName" in body:
+                    mapping.function_arn = _function_arn(self, body["FunctionName"])
+                mapping.settings = settings
+                if "Enabled" in body and bool(body["Enabled"]) != mapping.enabled:
+                    mapping.enabled = bool(body["Enabled"])
+                    mapping.state = "Enabling" if mapping.enabled else "Disabling"
+                else:
+                    mapping.state = "Updating"
+                mapping.state_transition_reason = "User action"
+                mapping.last_modified = now()
+                mapping.version += 1
+                mapping_store_for(self.current_account, self.region).changed.set()
+                return 202, {"status": 202}, json.dumps(mapping.response())
+            except LambdaApiError as exc:
+                return exc.response()
+
+    return update_event_source_mapping
+
+
+def _lambda_delete(original: Any) -> Any:
+    @functools.wraps(original)
+    def delete_event_source_mapping(self: Any) -> Any:
+        with _LOCK:
+            mapping = _mapping_or_404(self)
+            if mapping is None:
+                return original(self)
+            mapping.state = "Deleting"
+            mapping.state_transition_reason = "User action"
+            mapping.version += 1
+            mapping_store_for(self.current_account, self.region).changed.set()
+            return 202, {"status": 202}, json.dumps(mapping.response())
+
+    return delete_event_source_mapping
+
+
+def _lambda_list(original: Any) -> Any:
+    @functools.wraps(original)
+    def list_event_source_mappings(self: Any) -> Any:
+        source = self.querystring.get("EventSourceArn", [None])[0]
+        name = self.querystring.get("FunctionName", [None])[0]
+        with _LOCK:
+            theirs = json.loads(original(self))["EventSourceMappings"]
+            function_arn = None
+            if name:
+                try:
+                    function_arn = _function_arn(self, name)
+                except LambdaApiError as exc:
+                    return exc.response()
+            ours = [
+                m.response()
+                for m in mapping_store_for(self.current_account, self.region).mappings.values()
+                if (source is None or m.event_source_arn == source)
+                and (function_arn is None or m.function_arn == function_arn)
+            ]
+        return json.dumps({"EventSourceMappings": ours + theirs})
+
+    return list_event_source_mappings
+
+
+def function_code(account_id: str, region: str, function_arn: str) -> dict[str, Any] | None:
+    """What the local runtime needs to run a function: its configuration and zip (None if gone)."""
+    from moto.awslambda.exceptions import UnknownFunctionException
+    from moto.awslambda.models import lambda_backends
+
+    try:
+        fn = lambda_backends[account_id][region].get_function(function_arn)
+    except UnknownFunctionException:
+        return None
+    return {
+        "name": fn.function_name,
+        "arn": fn.function_arn,
+        "handler": fn.handler,
+        "runtime": fn.run_time,
+        "timeout_s": float(fn.timeout),
+        "memory_mb": int(fn.memory_size),
+        "environment": dict(fn.environment_vars or {}),
+        "code": fn.code_bytes,
+        "code_sha256": fn.code_sha_256,
+    }
+
+
+def sent_emails(account_id: str, region: str) -> list[dict[str, Any]]:
+    """E-mails sent through SES on the embedded backend, oldest first (local only)."""
+    from moto.ses.models import ses_backends
+
+    messages = []
+    for message in ses_backends[account_id][region].sent_messages:
+        messages.append(
+            {
+                "id": getattr(message, "id", None),
+                "source": getattr(message, "source", None),
+                "destinations": getattr(message, "destinations", None),
+                "subject": getattr(message, "subject", None),
+                "body": getattr(message, "body", None),
+            }
+        )
+    return messages
+
+
+def _install_lambda_api() -> None:
+    from moto.awslambda.responses import LambdaResponse
+
+    LambdaResponse.create_event_source_mapping = _lambda_create(
+        LambdaResponse.create_event_source_mapping
+    )  # type: ignore[method-assign]
+    LambdaResponse.get_event_source_mapping = _lambda_get(LambdaResponse.get_event_source_mapping)  # type: ignore[method-assign]
+    LambdaResponse.update_event_source_mapping = _lambda_update(
+        LambdaResponse.update_event_source_mapping
+    )  # type: ignore[method-assign]
+    LambdaResponse.delete_event_source_mapping = _lambda_delete(
+        LambdaResponse.delete_event_source_mapping
+    )  # type: ignore[method-assign]
+    LambdaResponse.list_event_source_mappings = _lambda_list(
+        LambdaResponse.list_event_source_mappings
+    )  # type: ignore[method-assign]

@@ -1,0 +1,573 @@
+"""The local Lambda service: runs DynamoDB stream event source mappings as AWS Lambda does.
+
+Mappings are created with the ordinary Lambda API (the fidelity layer answers it as AWS does); this
+service moves them through their states and, for each enabled mapping and each shard of its stream:
+
+* polls the shard (every ``poll_interval_s``, 0.25 s by default: AWS's 4 polls a second), outside
+  any write request, reading the stream store in this process;
+* buffers records into a batch of at most ``BatchSize`` records and 6 MB, sent when full, when the
+  batching window (counted from the first buffered record) ends, or at once with no window;
+* invokes the function (synchronously, one batch per shard at a time, shards in parallel) with
+  ``{"Records": [...]}`` exactly as Lambda builds it, through :class:`~.runtime.FunctionRuntime`;
+* moves the shard's checkpoint only after the batch succeeded; a failed batch is retried, the same
+  records again, until it succeeds or its records expire (the AWS default: nothing is lost).
+
+Parents are processed before children; several mappings on one stream are independent consumers;
+disabling keeps the checkpoints, enabling resumes from them.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InvalidParameterError, SettleTimeoutError
+from ..limits import LAMBDA_PAYLOAD_MAX_BYTES, LAMBDA_POLLS_PER_SECOND
+from . import fidelity
+
+__all__ = ["LocalLambdaService", "DEFAULT_POLL_INTERVAL_S", "FASTEST_POLL_INTERVAL_S"]
+
+#: AWS polls each shard 4 times a second. Unit: seconds between polls of one shard.
+DEFAULT_POLL_INTERVAL_S = 1.0 / LAMBDA_POLLS_PER_SECOND
+#: The fastest polling the local service allows (for tests and latency-sensitive demos), seconds.
+FASTEST_POLL_INTERVAL_S = 0.001
+
+_RETRY_BACKOFF_S = (0.1, 5.0)  # first and longest pause before a failed batch is retried
+_TRANSITIONAL = ("Creating", "Enabling", "Updating", "Disabling", "Deleting")
+
+
+@dataclass
+class _Cursor:
+    """One mapping's progress through one shard."""
+
+    shard_id: str
+    position: int  # next sequence number to read
+    checkpoint: int | None = None  # last sequence number processed (or discarded)
+    buffer: list[tuple[int, dict[str, Any], str, float]] = field(default_factory=list)
+    first_buffered_at: float | None = None
+    in_flight: list[tuple[int, dict[str, Any], str, float]] | None = None
+    retry_at: float = 0.0
+    failures_in_a_row: int = 0
+    next_poll_at: float = 0.0
+    finished: bool = False  # a closed shard processed to its end
+    batches: int = 0
+    invocations: int = 0
+    errors: int = 0
+    records: int = 0
+    expired: int = 0
+    iterator_age_ms: float | None = None
+    last_error: str | None = None
+
+
+@dataclass
+class _Runner:
+    """What the service keeps for one mapping."""
+
+    uuid: str
+    account_id: str
+    region: str
+    version: int = -1
+    enabled_at_sequence: int | None = None  # LATEST: where the mapping started reading
+    cursors: dict[str, _Cursor] = field(default_factory=dict)
+
+
+@dataclass
+class _Completion:
+    runner: _Runner
+    cursor: _Cursor
+    result: Any  # InvocationResult, or an exception raised before the function ran
+    started: float
+
+
+class LocalLambdaService:
+    """Runs every DynamoDB-stream event source mapping of the embedded backend.
+
+    Parameters
+    ----------
+    account_id : str
+    endpoint_url : str
+        The embedded backend (functions call AWS there).
+    region : str
+        Default region of the runtime's clients.
+    poll_interval_s : float
+        Seconds between two polls of an idle shard; 0.25 (AWS's 4 a second) by default, down to
+        :data:`FASTEST_POLL_INTERVAL_S`.
+    max_concurrency : int
+        Batches invoked at the same time, all mappings together.
+    """
+
+    def __init__(
+        self,
+        account_id: str,
+        endpoint_url: str,
+        region: str,
+        *,
+        poll_interval_s: float = DEFAULT_POLL_INTERVAL_S,
+        max_concurrency: int = 16,
+    ):
+        self.account_id = account_id
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.poll_interval_s = self._check_interval(poll_interval_s)
+        self._runners: dict[str, _Runner] = {}
+        self._completions: queue.SimpleQueue[_Completion] = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._idle = threading.Condition()
+        self._tick_count = 0
+        self._executor = ThreadPoolExecutor(max_concurrency, thread_name_prefix="streamkit-invoke")
+        self._runtime: Any = None
+        self._runtime_lock = threading.Lock()
+        self._thread = threading.Thread(
+            target=self._loop, name="streamkit-lambda-service", daemon=True
+        )
+        self._thread.start()
+
+    @staticmethod
+    def _check_interval(value: float) -> float:
+        if not isinstance(value, int | float) or not FASTEST_POLL_INTERVAL_S <= value <= 60:
+            raise InvalidParameterError(
+                "poll_interval_s", value, f"seconds between {FASTEST_POLL_INTERVAL_S} and 60"
+            )
+        return float(value)
+
+    def set_poll_interval(self, seconds: float) -> None:
+        """Change how often idle shards are polled, in seconds (0.25 = AWS's rate)."""
+        self.poll_interval_s = self._check_interval(seconds)
+        self._wake.set()
+
+    @property
+    def runtime(self) -> Any:
+        """The function runtime (worker processes), started on first use."""
+        with self._runtime_lock:
+            if self._runtime is None:
+                from .runtime import FunctionRuntime
+
+                self._runtime = FunctionRuntime(endpoint_url=self.endpoint_url, region=self.region)
+            return self._runtime
+
+    def close(self) -> None:
+        """Stop polling, wait for invocations under way, stop every worker. Idempotent."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        with self._runtime_lock:
+            if self._runtime is not None:
+                self._runtime.close()
+                self._runtime = None
+
+    def reset(self) -> None:
+        """Forget every mapping's progress (after the backend was reset)."""
+        with fidelity._LOCK:
+            self._runners.clear()
+        self._wake.set()
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                wait = self._tick()
+            except Exception as exc:  # never let the service die silently: record and go on
+                wait = self.poll_interval_s
+                self._loop_error = exc
+            with self._idle:
+                self._tick_count += 1
+                self._idle.notify_all()
+            if self._wake.wait(timeout=max(0.0, wait)):
+                self._wake.clear()
+
+    def _stores(self) -> list[tuple[str, fidelity.MappingStore]]:
+        from moto.awslambda.models import lambda_backends
+
+        regions = list(lambda_backends[self.account_id].keys())
+        return [(r, fidelity.mapping_store_for(self.account_id, r)) for r in regions]
+
+    def _tick(self) -> float:
+        """One pass over every mapping; returns how long the loop may sleep."""
+        while True:
+            try:
+                done = self._completions.get_nowait()
+            except queue.Empty:
+                break
+            self._finish(done)
+        now = time.monotonic()
+        next_due = now + self.poll_interval_s
+        with fidelity._LOCK:
+            seen: set[str] = set()
+            for region, store in self._stores():
+                store.changed.clear()
+                for mapping in list(store.mappings.values()):
+                    seen.add(mapping.uuid)
+                    runner = self._runners.get(mapping.uuid)
+                    if runner is None:
+                        runner = self._runners[mapping.uuid] = _Runner(
+                            mapping.uuid, self.account_id, region
+                        )
+                    self._transition(store, mapping, runner)
+                    if mapping.uuid in store.mappings and mapping.state == "Enabled":
+                        next_due = min(next_due, self._drive(mapping, runner, now))
+            for uuid in set(self._runners) - seen:
+                del self._runners[uuid]
+        return next_due - time.monotonic()
+
+    def _transition(
+        self, store: fidelity.MappingStore, mapping: fidelity.Mapping, runner: _Runner
+    ) -> None:
+        if mapping.state == "Deleting":
+            if not any(c.in_flight for c in runner.cursors.values()):
+                del store.mappings[mapping.uuid]
+            return
+        if mapping.state in ("Creating", "Enabling", "Updating"):
+            mapping.state = "Enabled" if mapping.enabled else "Disabled"
+            mapping.state_transition_reason = "User action"
+        elif mapping.state == "Disabling":
+            mapping.state = "Disabled"
+        if mapping.state == "Enabled" and runner.enabled_at_sequence is None:
+            stream_store = fidelity.store_for(*self._account_region(mapping.event_source_arn))
+            runner.enabled_at_sequence = stream_store.next_sequence()
+        runner.version = mapping.version
+
+    @staticmethod
+    def _account_region(stream_arn: str) -> tuple[str, str]:
+        parts = stream_arn.split(":")
+        return parts[4], parts[3]
+
+    def _drive(self, mapping: fidelity.Mapping, runner: _Runner, now: float) -> float:
+        """Poll, batch and invoke for every shard of one enabled mapping; returns its next due time."""
+        store = fidelity.store_for(*self._account_region(mapping.event_source_arn))
+        stream = store.streams.get(mapping.event_source_arn)
+        next_due = now + self.poll_interval_s
+        if stream is None:
+            mapping.last_processing_result = "PROBLEM: Stream not found"
+            return next_due
+        finished = {sid for sid, c in runner.cursors.items() if c.finished}
+        for shard in stream.shards:
+            cursor = runner.cursors.get(shard.shard_id)
+            if cursor is None:
+                if (
+                    shard.parent_shard_id
+                    and shard.parent_shard_id in runner.cursors
+                    and (shard.parent_shard_id not in finished)
+                ):
+                    continue  # parents first
+                cursor = runner.cursors[shard.shard_id] = _Cursor(
+                    shard.shard_id, self._start_position(mapping, runner, shard)
+                )
+            if cursor.finished:
+                continue
+            next_due = min(next_due, self._drive_shard(mapping, stream, shard, cursor, runner, now))
+        return next_due
+
+    @staticmethod
+    def _start_position(mapping: fidelity.Mapping, runner: _Runner, shard: fidelity.Shard) -> int:
+        if (
+            mapping.settings["StartingPosition"] == "LATEST"
+            and runner.enabled_at_sequence is not None
+        ):
+            return max(shard.starting_sequence_number, runner.enabled_at_sequence)
+        return shard.starting_sequence_number
+
+    def _drive_shard(
+        self,
+        mapping: fidelity.Mapping,
+        stream: fidelity.Stream,
+        shard: fidelity.Shard,
+        cursor: _Cursor,
+        runner: _Runner,
+        now: float,
+    ) -> float:
+        if cursor.in_flight is not None:
+            return now + self.poll_interval_s
+        settings = mapping.settings
+        batch_size = int(settings["BatchSize"])
+        window = float(settings["MaximumBatchingWindowInSeconds"])
+        store = fidelity.store_for(*self._account_region(stream.arn))
+        if cursor.retry_at > now and cursor.buffer:
+            return cursor.retry_at
+        # poll
+        if now >= cursor.next_poll_at and len(cursor.buffer) < batch_size:
+            shard.trim(fidelity.now())
+            if cursor.position <= shard.trimmed_through:  # expired before it was read
+                cursor.position = shard.trimmed_through + 1
+                cursor.checkpoint = shard.trimmed_through
+                cursor.last_error = "records expired (24 h retention) before they were processed"
+            rows = store.read_shard(shard, cursor.position, batch_size - len(cursor.buffer))
+            if rows:
+                if cursor.first_buffered_at is None:
+                    cursor.first_buffered_at = now
+                cursor.buffer.extend((seq, rec, enc, now) for seq, rec, enc in rows)
+                cursor.position = rows[-1][0] + 1
+            cursor.next_poll_at = now + self.poll_interval_s
+            more_waiting = bool(rows) and store.read_shard(shard, cursor.position, 1) != []
+            if more_waiting:
+                cursor.next_poll_at = now  # behind: poll again at once
+        # drop what expired while waiting for a retry
+        if cursor.buffer and cursor.buffer[0][0] <= shard.trimmed_through:
+            kept = [row for row in cursor.buffer if row[0] > shard.trimmed_through]
+            cursor.expired += len(cursor.buffer) - len(kept)
+            cursor.checkpoint = shard.trimmed_through
+            cursor.buffer = kept
+            if not kept:
+                cursor.first_buffered_at = None
+        # send
+        if cursor.buffer:
+            full = len(cursor.buffer) >= batch_size
+            window_over = (
+                cursor.first_buffered_at is not None and now - cursor.first_buffered_at >= window
+            )
+            if full or window == 0 or window_over or self._payload_full(cursor.buffer, stream.arn):
+                self._send(mapping, stream, cursor, runner, batch_size)
+                return now + self.poll_interval_s
+            return min(cursor.next_poll_at, (cursor.first_buffered_at or now) + window)
+        # a closed shard read and processed to its end lets its children start
+        if not shard.is_open and not store.read_shard(shard, cursor.position, 1):
+            cursor.finished = True
+        return cursor.next_poll_at
+
+    @staticmethod
+    def _payload_full(rows: list[tuple[int, dict[str, Any], str, float]], stream_arn: str) -> bool:
+        extra = len(',"eventSourceARN":""') + len(stream_arn) + 1
+        return sum(len(enc) + extra for _, _, enc, _ in rows) + 20 > LAMBDA_PAYLOAD_MAX_BYTES
+
+    def _send(
+        self,
+        mapping: fidelity.Mapping,
+        stream: fidelity.Stream,
+        cursor: _Cursor,
+        runner: _Runner,
+        batch_size: int,
+    ) -> None:
+        extra = len(',"eventSourceARN":""') + len(stream.arn) + 1
+        size = len('{"Records":[]}')
+        batch = []
+        for row in cursor.buffer[:batch_size]:
+            size += len(row[2]) + extra
+            if batch and size > LAMBDA_PAYLOAD_MAX_BYTES:
+                break
+            batch.append(row)
+        cursor.in_flight = batch
+        code = fidelity.function_code(runner.account_id, runner.region, mapping.function_arn)
+        event = {"Records": [{**rec, "eventSourceARN": stream.arn} for _, rec, _, _ in batch]}
+        started = time.monotonic()
+        if code is None:
+            self._completions.put(
+                _Completion(
+                    runner,
+                    cursor,
+                    LookupError(f"Function not found: {mapping.function_arn}"),
+                    started,
+                )
+            )
+            self._wake.set()
+            return
+        future: Future[Any] = self._executor.submit(self._invoke, code, runner, event)
+
+        def done(f: Future[Any]) -> None:
+            try:
+                result: Any = f.result()
+            except BaseException as exc:  # the runtime itself failed: a failed invocation
+                result = exc
+            self._completions.put(_Completion(runner, cursor, result, started))
+            self._wake.set()
+
+        future.add_done_callback(done)
+
+    def _invoke(self, code: dict[str, Any], runner: _Runner, event: dict[str, Any]) -> Any:
+        from .runtime import FunctionSpec
+
+        spec = FunctionSpec(
+            name=code["name"],
+            arn=code["arn"],
+            handler=code["handler"],
+            runtime=code["runtime"],
+            timeout_s=code["timeout_s"],
+            memory_mb=code["memory_mb"],
+            environment=code["environment"],
+            code=code["code"],
+            code_sha256=code["code_sha256"],
+            region=runner.region,
+            account_id=runner.account_id,
+        )
+        return self.runtime.invoke(spec, event)
+
+    def _finish(self, done: _Completion) -> None:
+        cursor, result = done.cursor, done.result
+        with fidelity._LOCK:
+            store = None
+            for _, mappings in self._stores():
+                if done.runner.uuid in mappings.mappings:
+                    store = mappings
+            mapping = store.mappings.get(done.runner.uuid) if store else None
+            batch = cursor.in_flight or []
+            cursor.in_flight = None
+            cursor.invocations += 1
+            ok = getattr(result, "ok", False)
+            if ok:
+                cursor.batches += 1
+                cursor.records += len(batch)
+                cursor.checkpoint = batch[-1][0]
+                del cursor.buffer[: len(batch)]
+                cursor.first_buffered_at = cursor.buffer[0][3] if cursor.buffer else None
+                cursor.failures_in_a_row = 0
+                cursor.retry_at = 0.0
+                oldest = min(row[1]["dynamodb"]["ApproximateCreationDateTime"] for row in batch)
+                cursor.iterator_age_ms = max(0.0, (fidelity.now() - oldest) * 1000)
+                if mapping is not None:
+                    mapping.last_processing_result = "OK"
+            else:
+                cursor.errors += 1
+                cursor.failures_in_a_row += 1
+                low, high = _RETRY_BACKOFF_S
+                cursor.retry_at = time.monotonic() + min(
+                    high, low * 2 ** (cursor.failures_in_a_row - 1)
+                )
+                if isinstance(result, BaseException):
+                    cursor.last_error = f"{type(result).__name__}: {result}"
+                    problem = (
+                        "PROBLEM: Function not found"
+                        if isinstance(result, LookupError)
+                        else "PROBLEM: Function call failed"
+                    )
+                else:
+                    payload = getattr(result, "payload", None) or {}
+                    cursor.last_error = (
+                        f"{payload.get('errorType', 'Error')}: {payload.get('errorMessage', '')}"
+                        if isinstance(payload, dict)
+                        else str(payload)
+                    )
+                    problem = "PROBLEM: Function call failed"
+                if mapping is not None:
+                    mapping.last_processing_result = problem
+
+    # -- settle and state -------------------------------------------------------------------------
+
+    def _behind(self) -> list[str]:
+        """Why each enabled mapping is not caught up yet (empty when all are)."""
+        reasons = []
+        with fidelity._LOCK:
+            for _, store in self._stores():
+                for mapping in store.mappings.values():
+                    name = mapping.function_arn.rsplit(":", 1)[-1]
+                    label = f"mapping {mapping.uuid} ({name} on {mapping.event_source_arn})"
+                    if mapping.state in _TRANSITIONAL:
+                        reasons.append(f"{label} is still {mapping.state}")
+                        continue
+                    if mapping.state != "Enabled":
+                        continue
+                    runner = self._runners.get(mapping.uuid)
+                    stream_store = fidelity.store_for(
+                        *self._account_region(mapping.event_source_arn)
+                    )
+                    stream = stream_store.streams.get(mapping.event_source_arn)
+                    if runner is None or stream is None:
+                        reasons.append(f"{label} has not been polled yet")
+                        continue
+                    for shard in stream.shards:
+                        cursor = runner.cursors.get(shard.shard_id)
+                        last = shard.sequence_numbers[-1] if shard.sequence_numbers else None
+                        start = self._start_position(mapping, runner, shard)
+                        if last is None or last < start:
+                            continue
+                        done = cursor.checkpoint if cursor and cursor.checkpoint else start - 1
+                        if done < last:
+                            pending = len(shard.sequence_numbers) - _bisect_right(
+                                shard.sequence_numbers, done
+                            )
+                            why = (
+                                f"; last error: {cursor.last_error}"
+                                if cursor and cursor.errors and cursor.last_error
+                                else ""
+                            )
+                            reasons.append(
+                                f"{label} is {pending} record(s) behind on {shard.shard_id} "
+                                f"({mapping.last_processing_result}{why})"
+                            )
+        return reasons
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Return once every enabled mapping has processed every record of every shard.
+
+        Raises
+        ------
+        SettleTimeoutError
+            After ``timeout`` seconds, naming each mapping that is behind and why.
+        """
+        if not isinstance(timeout, int | float) or timeout < 0:
+            raise InvalidParameterError("timeout", timeout, "a number of seconds >= 0")
+        deadline = time.monotonic() + timeout
+        while True:
+            self._wake.set()
+            with self._idle:  # let one full pass of the loop see the latest writes
+                target = self._tick_count + 2
+                while self._tick_count < target and time.monotonic() < deadline:
+                    self._idle.wait(timeout=0.05)
+            behind = self._behind()
+            if not behind:
+                return
+            if time.monotonic() >= deadline:
+                raise SettleTimeoutError(
+                    f"Triggers did not catch up within {timeout:g} s: " + "; ".join(behind)
+                )
+            time.sleep(min(0.01, max(0.0, deadline - time.monotonic())))
+
+    def state(self) -> pd.DataFrame:
+        """One row per mapping and shard: state, checkpoint, result, counters, iterator age."""
+        rows = []
+        with fidelity._LOCK:
+            for _, store in self._stores():
+                for mapping in store.mappings.values():
+                    runner = self._runners.get(mapping.uuid)
+                    cursors = list(runner.cursors.values()) if runner else []
+                    for cursor in cursors or [None]:
+                        rows.append(
+                            {
+                                "uuid": mapping.uuid,
+                                "function": mapping.function_arn.rsplit(":", 1)[-1],
+                                "state": mapping.state,
+                                "shard": cursor.shard_id if cursor else None,
+                                "checkpoint": str(cursor.checkpoint)
+                                if cursor and cursor.checkpoint
+                                else None,
+                                "last_processing_result": mapping.last_processing_result,
+                                "batches": cursor.batches if cursor else 0,
+                                "records": cursor.records if cursor else 0,
+                                "invocations": cursor.invocations if cursor else 0,
+                                "errors": cursor.errors if cursor else 0,
+                                "in_flight": bool(cursor and cursor.in_flight),
+                                "iterator_age_ms": cursor.iterator_age_ms if cursor else None,
+                                "last_error": cursor.last_error if cursor else None,
+                            }
+                        )
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "uuid",
+                "function",
+                "state",
+                "shard",
+                "checkpoint",
+                "last_processing_result",
+                "batches",
+                "records",
+                "invocations",
+                "errors",
+                "in_flight",
+                "iterator_age_ms",
+                "last_error",
+            ],
+        )
+
+
+def _bisect_right(values: list[int], value: int) -> int:
+    import bisect
+
+    return bisect.bisect_right(values, value)
