@@ -8,6 +8,7 @@ kept on the exception (boto3's style).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "StreamkitError",
@@ -20,6 +21,10 @@ __all__ = [
     "MalformedRecordError",
     "SettleTimeoutError",
     "PricingError",
+    "TriggerExistsError",
+    "TriggerNotFoundError",
+    "TriggerTimeoutError",
+    "FunctionNotFoundError",
 ]
 
 
@@ -107,3 +112,81 @@ class SettleTimeoutError(StreamkitError, TimeoutError):
 
 class PricingError(StreamkitError, ValueError):
     """Input to the cost model is out of range (negative, NaN, unknown region...)."""
+
+
+class TriggerExistsError(StreamkitError):
+    """A mapping for this function and stream exists with other settings.
+
+    Attributes
+    ----------
+    uuid : str
+        The existing mapping.
+    differences : dict
+        ``{setting: (existing, requested)}``.
+    """
+
+    def __init__(self, uuid: str, function: str, stream_arn: str, differences: dict[str, Any]):
+        self.uuid = uuid
+        self.differences = differences
+        shown = "; ".join(
+            f"{k}: {old!r} there, {new!r} asked" for k, (old, new) in differences.items()
+        )
+        if "starting_position" in differences:
+            how = (
+                "the starting position of a mapping cannot be changed: delete_trigger(backend, "
+                f"{uuid!r}) and create it again"
+            )
+        else:
+            how = f"change it with update_trigger(backend, {uuid!r}, ...)"
+        super().__init__(
+            f"A trigger from {stream_arn} to {function} already exists (UUID {uuid}) with other "
+            f"settings ({shown}). A stream and function pair has one mapping: {how}."
+        )
+
+
+class TriggerNotFoundError(StreamkitError, LookupError):
+    """No mapping has this UUID."""
+
+    def __init__(self, uuid: str):
+        self.uuid = uuid
+        super().__init__(
+            f"No trigger (event source mapping) with UUID {uuid!r}: list them with "
+            "list_triggers(backend)."
+        )
+
+
+class TriggerTimeoutError(StreamkitError, TimeoutError):
+    """A mapping did not reach the state waited for in time (candidate for errors.py as
+    ``TriggerTimeoutError``).
+
+    Attributes
+    ----------
+    uuid : str
+    state : str or None
+        The last state seen (``None``: still there while waiting for its deletion).
+    reason : str or None
+        The last ``StateTransitionReason`` seen.
+    """
+
+    def __init__(
+        self, uuid: str, wanted: str, state: str | None, reason: str | None, timeout: float
+    ):
+        self.uuid = uuid
+        self.state = state
+        self.reason = reason
+        super().__init__(
+            f"Trigger {uuid} is still {state!r} (StateTransitionReason: {reason!r}) after "
+            f"{timeout:g} s, waiting for {wanted}. AWS can take minutes to change a mapping's "
+            "state: wait longer (timeout_s=...) or check it with describe_trigger."
+        )
+
+
+class FunctionNotFoundError(StreamkitError, LookupError):
+    """The function of a trigger does not exist."""
+
+    def __init__(self, function: str):
+        self.function_name = function
+        super().__init__(
+            f"Function {function!r} does not exist: deploy it first with "
+            "deploy_function(backend, name, source_dir, role_arn=...)."
+        )

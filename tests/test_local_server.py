@@ -38,7 +38,6 @@ def test_second_instance_says_why_not(aws):
 
 
 def test_settle_returns_and_checks_timeout(aws):
-    aws.settle(0)
     aws.settle()
     with pytest.raises(InvalidParameterError):
         aws.settle(-1)

@@ -180,7 +180,6 @@ def test_invalid_settings_are_refused_like_aws(aws, function, stream, settings, 
         {"MaximumRetryAttempts": 2},
         {"MaximumRecordAgeInSeconds": 60},
         {"BisectBatchOnFunctionError": True},
-        {"FunctionResponseTypes": ["ReportBatchItemFailures"]},
         {
             "DestinationConfig": {
                 "OnFailure": {"Destination": "arn:aws:sqs:us-east-1:123456789012:q"}

@@ -804,6 +804,7 @@ def install() -> None:
         DynamoDBStreamsHandler.get_shard_iterator = _handler_get_shard_iterator  # type: ignore[method-assign]
         DynamoDBStreamsHandler.get_records = _handler_get_records  # type: ignore[method-assign]
         _install_lambda_api()
+        _speed_up_moto()
         _INSTALLED = True
 
 
@@ -820,7 +821,6 @@ NOT_YET_RUN: dict[str, Any] = {
     "MaximumRecordAgeInSeconds": -1,
     "BisectBatchOnFunctionError": False,
     "DestinationConfig": {"OnFailure": {}},
-    "FunctionResponseTypes": [],
     "FilterCriteria": None,
     "ParallelizationFactor": 1,
     "TumblingWindowInSeconds": 0,
@@ -1229,6 +1229,19 @@ def sent_emails(account_id: str, region: str) -> list[dict[str, Any]]:
             }
         )
     return messages
+
+
+def _speed_up_moto() -> None:
+    """Cache two things moto recomputes on every request (about 2 ms of a 6 ms idle GetRecords):
+    the list of its service folders (read from disk) and each handler class's method names."""
+    import moto.backends
+    import moto.core.responses
+
+    modules = tuple(moto.backends.list_of_moto_modules())
+    moto.backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    moto.core.responses.method_names_from_class = functools.lru_cache(maxsize=None)(  # type: ignore[assignment]
+        moto.core.responses.method_names_from_class
+    )
 
 
 def _install_lambda_api() -> None:

@@ -38,8 +38,51 @@ DEFAULT_POLL_INTERVAL_S = 1.0 / LAMBDA_POLLS_PER_SECOND
 #: The fastest polling the local service allows (for tests and latency-sensitive demos), seconds.
 FASTEST_POLL_INTERVAL_S = 0.001
 
+_REPORT = "ReportBatchItemFailures"
 _RETRY_BACKOFF_S = (0.1, 5.0)  # first and longest pause before a failed batch is retried
 _TRANSITIONAL = ("Creating", "Enabling", "Updating", "Disabling", "Deleting")
+
+
+def partial_batch_verdict(payload: Any, sequence_numbers: list[int]) -> int | None:
+    """What a function's answer means with ``ReportBatchItemFailures`` on (AWS's matrix).
+
+    Returns ``None`` when the whole batch succeeded (no answer, an empty answer, a null or empty
+    ``batchItemFailures``), the lowest failed sequence number (the batch is retried from there),
+    or ``-1`` when the whole batch failed (an ``itemIdentifier`` that is empty, null, missing under
+    another key name, or not a record of the batch).
+    Source: Lambda Developer Guide, "Implementing partial batch responses" (AWS-FACTS §2.3).
+    """
+    if not isinstance(payload, dict):
+        return None  # no EventResponse (null, or not an object): a complete success
+    failures = payload.get("batchItemFailures")
+    if not failures:
+        return None
+    if not isinstance(failures, list):
+        return -1
+    failed = []
+    for item in failures:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not isinstance(identifier, str) or not identifier.isdigit():
+            return -1
+        if int(identifier) not in sequence_numbers:
+            return -1
+        failed.append(int(identifier))
+    return min(failed)
+
+
+class _PartialFailure(Exception):
+    """The function reported failed records (``batchItemFailures``)."""
+
+    def __init__(self, verdict: int, done: int):
+        self.verdict = verdict
+        if verdict < 0:
+            message = "the function reported batchItemFailures AWS reads as a whole-batch failure"
+        else:
+            message = (
+                f"the function reported record {verdict} failed: {done} record(s) before it "
+                "were checkpointed, the rest is retried"
+            )
+        super().__init__(message)
 
 
 @dataclass
@@ -411,12 +454,19 @@ class LocalLambdaService:
             cursor.in_flight = None
             cursor.invocations += 1
             ok = getattr(result, "ok", False)
+            done = len(batch) if ok else 0  # records of the batch that count as processed
+            if ok and mapping is not None and _REPORT in mapping.settings["FunctionResponseTypes"]:
+                verdict = partial_batch_verdict(result.payload, [row[0] for row in batch])
+                if verdict is not None:  # retry from the lowest failed record (all on -1)
+                    done = sum(1 for row in batch if 0 <= row[0] < verdict) if verdict >= 0 else 0
+                    ok, result = False, _PartialFailure(verdict, done)
+            if done:
+                cursor.records += done
+                cursor.checkpoint = batch[done - 1][0]
+                del cursor.buffer[:done]
+                cursor.first_buffered_at = cursor.buffer[0][3] if cursor.buffer else None
             if ok:
                 cursor.batches += 1
-                cursor.records += len(batch)
-                cursor.checkpoint = batch[-1][0]
-                del cursor.buffer[: len(batch)]
-                cursor.first_buffered_at = cursor.buffer[0][3] if cursor.buffer else None
                 cursor.failures_in_a_row = 0
                 cursor.retry_at = 0.0
                 oldest = min(row[1]["dynamodb"]["ApproximateCreationDateTime"] for row in batch)
@@ -430,7 +480,10 @@ class LocalLambdaService:
                 cursor.retry_at = time.monotonic() + min(
                     high, low * 2 ** (cursor.failures_in_a_row - 1)
                 )
-                if isinstance(result, BaseException):
+                if isinstance(result, _PartialFailure):
+                    cursor.last_error = str(result)
+                    problem = "PROBLEM: Function call failed"
+                elif isinstance(result, BaseException):
                     cursor.last_error = f"{type(result).__name__}: {result}"
                     problem = (
                         "PROBLEM: Function not found"
