@@ -3,8 +3,10 @@
 ``streamkit.connect()`` gives the backend every helper takes: by default the embedded local AWS
 (moto on loopback with streamkit's fidelity layer), real AWS only when asked for by name.
 
-Modules: :mod:`streamkit.streams` (tables, streams, reading records), :mod:`streamkit.events`
-(typed records, DataFrames, AWS sample events), :mod:`streamkit.sizes` (SizeBytes),
+Modules: :mod:`streamkit.streams` (tables, streams, reading records), :mod:`streamkit.triggers`
+(roles, functions, event source mappings, teardown), :mod:`streamkit.polling` (a polling consumer),
+:mod:`streamkit.events` (typed records, DataFrames, events read back from logs, AWS sample
+events), :mod:`streamkit.sizes` (SizeBytes),
 :mod:`streamkit.pricing` (the cost model), :mod:`streamkit.limits` (AWS limits with sources),
 :mod:`streamkit.errors`, :mod:`streamkit.local` (the embedded backend).
 """

@@ -207,8 +207,17 @@ class LocalAWS(Backend):
         delivered)."""
         import pandas as pd
 
-        rows = fidelity.sent_emails(self.account_id, self.region)
-        return pd.DataFrame(rows, columns=["id", "source", "destinations", "subject", "body"])
+        rows = [
+            {
+                "id": m["id"],
+                "source": m["source"],
+                "to": ", ".join((m["destinations"] or {}).get("ToAddresses", [])),
+                "subject": m["subject"],
+                "body": m["body"],
+            }
+            for m in fidelity.sent_emails(self.account_id, self.region)
+        ]
+        return pd.DataFrame(rows, columns=["id", "source", "to", "subject", "body"])
 
     # -- local-only steps -------------------------------------------------------------------------
 
