@@ -28,7 +28,7 @@ import json
 import re
 import time
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1730,41 +1730,38 @@ def _log_group_exists(backend: Backend, name: str) -> bool:
     return False
 
 
-def _delete_function(backend: Backend, name: str) -> bool:
+def _deleted(delete: Callable[[], object]) -> bool:
+    """Run one deletion; ``False`` if the resource was already gone."""
     try:
-        backend.client("lambda").delete_function(FunctionName=name)
+        delete()
     except ClientError as exc:
         if _gone(exc):
             return False
         raise
     return True
+
+
+def _delete_function(backend: Backend, name: str) -> bool:
+    return _deleted(lambda: backend.client("lambda").delete_function(FunctionName=name))
 
 
 def _delete_log_group(backend: Backend, name: str) -> bool:
-    try:
-        backend.client("logs").delete_log_group(logGroupName=name)
-    except ClientError as exc:
-        if _gone(exc):
-            return False
-        raise
-    return True
+    return _deleted(lambda: backend.client("logs").delete_log_group(logGroupName=name))
 
 
 def _delete_role(backend: Backend, name: str) -> bool:
+    return _deleted(lambda: _delete_role_and_policies(backend, name))
+
+
+def _delete_role_and_policies(backend: Backend, name: str) -> None:
     iam = backend.client("iam")
-    try:
-        for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
-            for policy_name in page["PolicyNames"]:
-                iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
-        for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
-            for attached in page["AttachedPolicies"]:
-                iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
-        iam.delete_role(RoleName=name)
-    except ClientError as exc:
-        if _gone(exc):
-            return False
-        raise
-    return True
+    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
+        for policy_name in page["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
+    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
+        for attached in page["AttachedPolicies"]:
+            iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
+    iam.delete_role(RoleName=name)
 
 
 def _queue_url(backend: Backend, identifier: str) -> str:
@@ -1800,13 +1797,9 @@ def _bucket_name(identifier: str) -> str:
 
 
 def _delete_queue(backend: Backend, identifier: str) -> bool:
-    try:
-        backend.client("sqs").delete_queue(QueueUrl=_queue_url(backend, identifier))
-    except ClientError as exc:
-        if _gone(exc):
-            return False
-        raise
-    return True
+    return _deleted(
+        lambda: backend.client("sqs").delete_queue(QueueUrl=_queue_url(backend, identifier))
+    )
 
 
 def _delete_topic(backend: Backend, identifier: str) -> bool:
@@ -1818,22 +1811,19 @@ def _delete_topic(backend: Backend, identifier: str) -> bool:
 
 
 def _delete_bucket(backend: Backend, identifier: str) -> bool:
+    return _deleted(lambda: _empty_and_delete_bucket(backend, _bucket_name(identifier)))
+
+
+def _empty_and_delete_bucket(backend: Backend, bucket: str) -> None:
     s3 = backend.client("s3")
-    bucket = _bucket_name(identifier)
-    try:
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-            objects = [
-                {"Key": o["Key"], "VersionId": o["VersionId"]}
-                for o in page.get("Versions", []) + page.get("DeleteMarkers", [])
-            ]
-            if objects:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
-        s3.delete_bucket(Bucket=bucket)
-    except ClientError as exc:
-        if _gone(exc):
-            return False
-        raise
-    return True
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        objects = [
+            {"Key": o["Key"], "VersionId": o["VersionId"]}
+            for o in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        if objects:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+    s3.delete_bucket(Bucket=bucket)
 
 
 def _exists(backend: Backend, kind: str, identifier: str) -> bool:
