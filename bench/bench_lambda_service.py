@@ -17,6 +17,7 @@ import argparse
 import io
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -95,7 +96,9 @@ def latency(aws: LocalAWS, interval: float, samples: int, tag: str) -> list[floa
     aws.settle(30)
     ddb = aws.client("dynamodb")
     written = {}
+    jitter = random.Random(7)
     for n in range(samples):
+        time.sleep(jitter.uniform(0, interval))  # writes land anywhere in the poll cycle, not just after it
         key = f"{tag}-{n}"
         written[key] = time.time()
         ddb.put_item(TableName=f"Latency{tag}", Item={"pk": {"S": key}})

@@ -37,7 +37,7 @@ class PollReport:
     seconds : float
         Length of the polling window, in seconds (shorter than asked only if every shard closed).
     shards : int
-        Open shards polled.
+        Shards polled (open ones, and with TRIM_HORIZON the closed ones before them).
     polls_per_second : float
         The poll rate asked for, per shard.
     """
@@ -128,14 +128,19 @@ def poll_stream(
         raise InvalidParameterError("position", position, ("LATEST", "TRIM_HORIZON"))
     description = describe_stream(backend, stream)
     client = backend.client("dynamodbstreams")
-    iterators: dict[str, str] = {
-        shard.shard_id: client.get_shard_iterator(
-            StreamArn=description.stream_arn, ShardId=shard.shard_id, ShardIteratorType=position
+
+    def iterator(shard_id: str, kind: str) -> str:
+        return client.get_shard_iterator(
+            StreamArn=description.stream_arn, ShardId=shard_id, ShardIteratorType=kind
         )["ShardIterator"]
-        for shard in description.shards
-        if shard.is_open
-    }
-    shards = len(iterators)
+
+    known = {s.shard_id for s in description.shards}
+    if position == "LATEST":  # what is written from now on: the open shards
+        start = [s for s in description.shards if s.is_open]
+    else:  # everything retained: the oldest shards first, their children when they are done
+        start = [s for s in description.shards if s.parent_shard_id not in known]
+    iterators: dict[str, str] = {s.shard_id: iterator(s.shard_id, position) for s in start}
+    seen = set(iterators)
     interval = 1.0 / polls_per_second
     began = time.monotonic()
     end = began + seconds
@@ -158,8 +163,13 @@ def poll_stream(
         if records and on_records is not None:
             on_records(parse_records(records))
         next_iterator = response.get("NextShardIterator")
-        if next_iterator is None:  # the shard closed and was read to its end
+        if next_iterator is None:  # the shard closed and was read to its end: on to its children
             del iterators[shard_id], due[shard_id]
+            for child in describe_stream(backend, description.stream_arn).shards:
+                if child.parent_shard_id == shard_id and child.shard_id not in seen:
+                    seen.add(child.shard_id)
+                    iterators[child.shard_id] = iterator(child.shard_id, "TRIM_HORIZON")
+                    due[child.shard_id] = time.monotonic()
             continue
         iterators[shard_id] = next_iterator
         if _full_page(records):
@@ -171,7 +181,7 @@ def poll_stream(
         records=received,
         # the polling window (polls at 0, 1/rate, ... before its end), or less if every shard closed
         seconds=seconds if iterators else min(time.monotonic(), end) - began,
-        shards=shards,
+        shards=len(seen),
         polls_per_second=float(polls_per_second),
     )
 

@@ -692,6 +692,29 @@ def read_records(
     return batch
 
 
+def _read_new_records(
+    backend: Backend, table_name: str, after: str | None, *, expected: int, timeout_s: float = 30.0
+) -> RecordBatch:
+    """Records written after sequence number ``after`` (all if None), reading until ``expected``
+    arrived: on AWS a GetRecords call may come back empty although records are on their way."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if after:
+            batch = read_records(
+                backend, table_name, position="AFTER_SEQUENCE_NUMBER", sequence_number=after
+            )
+        else:
+            batch = read_records(backend, table_name)
+        if len(batch) >= expected or time.monotonic() > deadline:
+            if len(batch) < expected:
+                raise StreamkitError(
+                    f"Only {len(batch)} of {expected} records arrived on {table_name}'s stream "
+                    f"within {timeout_s:g} s."
+                )
+            return batch
+        time.sleep(1.0)
+
+
 def compare_view_types(
     backend: Backend,
     *,
@@ -747,15 +770,7 @@ def compare_view_types(
         table.put_item(Item=item)
         table.put_item(Item={**item, **change})
         table.delete_item(Key=key)
-        if start.last_sequence_number:
-            batch = read_records(
-                backend,
-                table_name,
-                position="AFTER_SEQUENCE_NUMBER",
-                sequence_number=start.last_sequence_number,
-            )
-        else:
-            batch = read_records(backend, table_name)
+        batch = _read_new_records(backend, table_name, start.last_sequence_number, expected=3)
         columns[view_type.value] = [
             ", ".join(
                 part for part in ("Keys", "NewImage", "OldImage") if part in record.raw["dynamodb"]

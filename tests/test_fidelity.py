@@ -594,3 +594,42 @@ def test_concurrent_writers_get_distinct_ordered_sequence_numbers(aws, make_tabl
     records = read_all(streams_client, stream_arn_of(ddb, table))
     numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in records]
     assert len(records) == 100 and numbers == sorted(set(numbers))
+
+
+def test_maps_with_a_field_named_like_a_type_are_compared_by_structure(
+    ddb, streams_client, make_table
+):
+    table = make_table("NEW_AND_OLD_IMAGES")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "m": {"M": {"SS": {"S": "one"}}}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "m": {"M": {"SS": {"S": "two"}}}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "b"}, "m": {"M": {"N": {"S": "x"}}}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "b"}, "m": {"M": {"N": {"S": "x"}}}})  # no-op
+    names = [r["eventName"] for r in _records(ddb, streams_client, table)]
+    assert names == ["INSERT", "MODIFY", "INSERT"]
+
+
+def test_cancelled_transactions_keep_tables_writing_to_the_one_store(
+    aws, ddb, streams_client, make_table
+):
+    table = make_table("KEYS_ONLY")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}})
+    with pytest.raises(ClientError):
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "b"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "absent"}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+    from moto.dynamodb.models import dynamodb_backends
+
+    moto_table = dynamodb_backends[aws.account_id][aws.region].get_table(table)
+    assert moto_table.stream_shard.store is fidelity.store_for(aws.account_id, aws.region)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "c"}})
+    keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in _records(ddb, streams_client, table)]
+    assert keys == ["a", "c"]

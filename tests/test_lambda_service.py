@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import time
 import zipfile
 
 import pytest
@@ -341,3 +342,71 @@ def test_response_is_ignored_without_the_flag(aws, deploy, make_table):
         [r["dynamodb"]["Keys"]["pk"]["S"] for r in b] for b in _records_received(aws, function)
     ]
     assert batches == [["a", "b", "c"]]
+
+
+def test_grandchild_shard_waits_for_parent_and_grandparent(aws, deploy, make_table):
+    ddb = aws.client("dynamodb")
+    table = make_table("KEYS_ONLY")
+    stream = stream_arn_of(ddb, table)
+    for key in ("first", "second", "third"):
+        ddb.put_item(TableName=table, Item={"pk": {"S": key}})
+        aws.roll_shards(table)
+    function = deploy()
+    _mapping(aws, function, stream)
+    aws.settle(10)
+    keys = [r["dynamodb"]["Keys"]["pk"]["S"] for b in _records_received(aws, function) for r in b]
+    assert keys == ["first", "second", "third"]
+
+
+FAIL_TWICE = """
+import json
+calls = 0
+
+def handler(event, context):
+    global calls
+    calls += 1
+    print("EVENT " + json.dumps(event))
+    if calls <= 2:
+        raise RuntimeError("not yet")
+"""
+
+
+def test_a_retried_batch_does_not_grow(aws, deploy, make_table):
+    ddb = aws.client("dynamodb")
+    table = make_table("KEYS_ONLY")
+    stream = stream_arn_of(ddb, table)
+    function = deploy(FAIL_TWICE)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "first"}})
+    lam = aws.client("lambda")
+    lam.create_event_source_mapping(
+        FunctionName=function, EventSourceArn=stream, StartingPosition="TRIM_HORIZON"
+    )
+    deadline = time.monotonic() + 5
+    while not events_from_logs(aws, function) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "second"}})  # arrives while a retry waits
+    aws.settle(10)
+    batches = [
+        [r["dynamodb"]["Keys"]["pk"]["S"] for r in b] for b in _records_received(aws, function)
+    ]
+    assert batches[:3] == [["first"], ["first"], ["first"]]  # the failed batch, exactly, twice more
+    assert [k for b in batches[3:] for k in b] == ["second"]
+
+
+def test_unknown_mapping_is_not_found(aws):
+    lam = aws.client("lambda")
+    for call in (lam.update_event_source_mapping, lam.delete_event_source_mapping):
+        kwargs = {"UUID": "00000000-0000-4000-8000-000000000000"}
+        if call == lam.update_event_source_mapping:
+            kwargs["BatchSize"] = 10
+        with pytest.raises(ClientError) as err:
+            call(**kwargs)
+        assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_bad_poll_interval_is_refused_before_anything_starts():
+    from streamkit.errors import InvalidParameterError
+    from streamkit.local import LocalAWS
+
+    with pytest.raises(InvalidParameterError):
+        LocalAWS(poll_interval_s=0)

@@ -288,3 +288,23 @@ def test_poller_bad_input(aws, users):
     with pytest.raises(InvalidParameterError):
         with polling.background_writes(aws, users, per_second=0):
             pass
+
+
+def test_poller_from_trim_horizon_reads_closed_parents_then_children(aws, users):
+    from streamkit import polling
+
+    streams.enable_stream(aws, users, "KEYS_ONLY")
+    _put(aws, users, "parent")
+    aws.roll_shards(users)
+    _put(aws, users, "child")
+    seen = []
+    report = polling.poll_stream(
+        aws,
+        users,
+        polls_per_second=20,
+        seconds=0.5,
+        position="TRIM_HORIZON",
+        on_records=seen.extend,
+    )
+    assert [r.keys["userId"] for r in seen] == ["parent", "child"]
+    assert report.shards == 2

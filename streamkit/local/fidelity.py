@@ -42,6 +42,7 @@ import os
 import random
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -514,7 +515,9 @@ class StreamStore:
             position = shard.sequence_numbers[end - 1] + 1
         next_iterator = None
         if shard.is_open or end < len(shard.sequence_numbers):  # a closed shard read to its end
-            next_iterator = self._iterator(stream, shard, position, horizon)  # has no next iterator
+            # has no next iterator; a next iterator points at a position, so a reader that falls
+            # behind retention gets TrimmedDataAccessException instead of silently skipping
+            next_iterator = self._iterator(stream, shard, position)
         return shard.encoded[start:end], next_iterator
 
 
@@ -539,35 +542,41 @@ def _parse_sequence_number(value: Any) -> int:
     return int(text)
 
 
-def _canonical(value: Any) -> Any:
-    """A DynamoDB-JSON value in a form where equal values compare equal (sets unordered, numbers
-    by value)."""
-    if isinstance(value, dict):
-        if len(value) == 1:
-            ((kind, inner),) = value.items()
-            if kind == "N":
-                return ("N", _number(inner))
-            if kind == "NS":
-                return ("NS", frozenset(_number(n) for n in inner))
-            if kind in ("SS", "BS"):
-                return (kind, frozenset(inner))
-        return {k: _canonical(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_canonical(v) for v in value]
-    return value
+def _canonical_item(item: dict[str, Any]) -> dict[str, Any]:
+    """An item (or map payload) in a form where equal items compare equal: name -> typed value."""
+    return {name: _canonical_value(value) for name, value in item.items()}
 
 
-def _number(text: str) -> Decimal | str:
+def _canonical_value(value: Any) -> Any:
+    """A typed value ``{kind: payload}`` compared as DynamoDB does (sets unordered, numbers by
+    value), recursing by structure: never by guessing from a key's name."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return repr(value)
+    ((kind, inner),) = value.items()
+    if kind == "N":
+        return ("N", _number(inner))
+    if kind == "NS":
+        return ("NS", frozenset(_number(n) for n in inner))
+    if kind in ("SS", "BS"):
+        return (kind, frozenset(inner))
+    if kind == "M" and isinstance(inner, dict):
+        return ("M", _canonical_item(inner))
+    if kind == "L" and isinstance(inner, list):
+        return ("L", [_canonical_value(v) for v in inner])
+    return (kind, inner)
+
+
+def _number(text: Any) -> Decimal | str:
     try:
-        return Decimal(text)
+        return Decimal(str(text))
     except InvalidOperation:
-        return text
+        return str(text)
 
 
 def _same_item(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
     if old is None or new is None:
         return old is None and new is None
-    return _canonical(old) == _canonical(new)
+    return _canonical_item(old) == _canonical_item(new)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -610,6 +619,11 @@ class _RecordSink:
     def __init__(self, store: StreamStore, table: Table):
         self.store = store
         self.table = table
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _RecordSink:
+        # moto deep-copies tables around TransactWriteItems (to roll back): never copy the store,
+        # or a restored table would write its records into a detached copy.
+        return _RecordSink(self.store, copy.deepcopy(self.table, memo))
 
     def add(self, old: Any, new: Any) -> None:
         item = old if old is not None else new
@@ -664,10 +678,11 @@ _WRITE_OPERATIONS = (
 
 def _set_stream_specification(self: Table, streams: dict[str, Any] | None) -> None:
     """Replaces ``Table.set_stream_specification`` (CreateTable's StreamSpecification)."""
-    self.stream_specification = {"StreamEnabled": False}
-    self.stream_shard = None
-    if streams and streams.get("StreamEnabled"):
-        _table_store(self).enable(self, streams.get("StreamViewType", ""))
+    with _LOCK:
+        self.stream_specification = {"StreamEnabled": False}
+        self.stream_shard = None
+        if streams and streams.get("StreamEnabled"):
+            _table_store(self).enable(self, streams.get("StreamViewType", ""))
 
 
 def _update_table_streams(self: DynamoDBBackend, table: Table, spec: dict[str, Any]) -> None:
@@ -871,7 +886,6 @@ class Mapping:
     state_transition_reason: str = "User action"
     last_processing_result: str = "No records processed"
     last_modified: float = field(default_factory=lambda: now())
-    version: int = 0  # bumped on every change the service must notice
 
     def response(self) -> dict[str, Any]:
         s = self.settings
@@ -909,7 +923,9 @@ class MappingStore:
 
     def __init__(self) -> None:
         self.mappings: dict[str, Mapping] = {}
-        self.changed = threading.Event()  # set on every API change; the service waits on it
+
+
+_BUSY_STATES = ("Creating", "Enabling", "Updating", "Disabling", "Deleting")
 
 
 def mapping_store_for(account_id: str, region: str) -> MappingStore:
@@ -1044,6 +1060,8 @@ def _validate_settings(body: dict[str, Any], current: dict[str, Any] | None) -> 
 def _not_yet_run(settings: dict[str, Any]) -> None:
     for key, default in NOT_YET_RUN.items():
         value = settings.get(key)
+        if key == "DestinationConfig" and not (value or {}).get("OnFailure"):
+            continue  # {} and {"OnFailure": {}} both ask for nothing
         if value != default and not (default is None and not value):
             raise _invalid(
                 f"streamkit's embedded backend does not run {key} yet (it is accepted by AWS, but "
@@ -1079,18 +1097,18 @@ def _lambda_create(original: Any) -> Any:
                             "mapping already exists. Please update or delete the existing mapping "
                             f"with UUID {other.uuid}",
                         )
-                uuid = str(__import__("uuid").uuid4())
+                mapping_id = str(uuid.uuid4())
                 mapping = Mapping(
-                    uuid=uuid,
-                    arn=f"arn:aws:lambda:{self.region}:{self.current_account}:event-source-mapping:{uuid}",
+                    uuid=mapping_id,
+                    arn=f"arn:aws:lambda:{self.region}:{self.current_account}:event-source-mapping:{mapping_id}",
                     function_arn=function_arn,
                     event_source_arn=arn,
                     settings=settings,
                     enabled=bool(body.get("Enabled", True)),
                 )
-                mappings.mappings[uuid] = mapping
-                mappings.changed.set()
-                return 202, {"status": 202}, json.dumps(mapping.response())
+                mappings.mappings[mapping_id] = mapping
+            _mappings_changed()
+            return 202, {"status": 202}, json.dumps(mapping.response())
         except LambdaApiError as exc:
             return exc.response()
 
@@ -1098,15 +1116,46 @@ def _lambda_create(original: Any) -> Any:
 
 
 def _mapping_or_404(self: Any) -> Mapping | None:
+    """Our mapping for the request's UUID; None if it is moto's (another kind of source).
+
+    Raises LambdaApiError 404 when neither we nor moto know the UUID (moto would answer an update
+    or a delete of an unknown mapping with an empty success)."""
     uuid = self.path.split("/")[-1]
-    return mapping_store_for(self.current_account, self.region).mappings.get(uuid)
+    mapping = mapping_store_for(self.current_account, self.region).mappings.get(uuid)
+    if mapping is None and self.backend.get_event_source_mapping(uuid) is None:
+        raise LambdaApiError(
+            404, "ResourceNotFoundException", "The resource you requested does not exist."
+        )
+    return mapping
+
+
+#: Called with no argument after every change made through the mapping API (the local Lambda
+#: service registers its wake-up here, so a change is seen at once, not at the next poll).
+MAPPING_LISTENERS: list[Any] = []
+
+
+def _mappings_changed() -> None:
+    for listener in list(MAPPING_LISTENERS):
+        listener()
+
+
+def _in_use(mapping: Mapping, doing: str) -> LambdaApiError:
+    return LambdaApiError(
+        400,
+        "ResourceInUseException",
+        f"Cannot {doing} the event source mapping because it is in use (state {mapping.state}). "
+        "Try again once it is Enabled or Disabled.",
+    )
 
 
 def _lambda_get(original: Any) -> Any:
     @functools.wraps(original)
     def get_event_source_mapping(self: Any) -> Any:
         with _LOCK:
-            mapping = _mapping_or_404(self)
+            try:
+                mapping = _mapping_or_404(self)
+            except LambdaApiError as exc:
+                return exc.response()
             if mapping is None:
                 return original(self)
             return 200, {}, json.dumps(mapping.response())
@@ -1118,18 +1167,13 @@ def _lambda_update(original: Any) -> Any:
     @functools.wraps(original)
     def update_event_source_mapping(self: Any) -> Any:
         with _LOCK:
-            mapping = _mapping_or_404(self)
-            if mapping is None:
-                return original(self)
             try:
+                mapping = _mapping_or_404(self)
+                if mapping is None:
+                    return original(self)
                 body = self.json_body
-                if mapping.state in ("Creating", "Updating", "Enabling", "Disabling", "Deleting"):
-                    raise LambdaApiError(
-                        409,
-                        "ResourceInUseException",
-                        f"Cannot update the event source mapping because it is in use (state "
-                        f"{mapping.state}). Try again once it is Enabled or Disabled.",
-                    )
+                if mapping.state in _BUSY_STATES:
+                    raise _in_use(mapping, "update")
                 settings = _validate_settings(body, mapping.settings)
                 _not_yet_run(settings)
                 if "FunctionName" in body:
@@ -1142,11 +1186,10 @@ def _lambda_update(original: Any) -> Any:
                     mapping.state = "Updating"
                 mapping.state_transition_reason = "User action"
                 mapping.last_modified = now()
-                mapping.version += 1
-                mapping_store_for(self.current_account, self.region).changed.set()
-                return 202, {"status": 202}, json.dumps(mapping.response())
             except LambdaApiError as exc:
                 return exc.response()
+        _mappings_changed()
+        return 202, {"status": 202}, json.dumps(mapping.response())
 
     return update_event_source_mapping
 
@@ -1155,14 +1198,18 @@ def _lambda_delete(original: Any) -> Any:
     @functools.wraps(original)
     def delete_event_source_mapping(self: Any) -> Any:
         with _LOCK:
-            mapping = _mapping_or_404(self)
-            if mapping is None:
-                return original(self)
+            try:
+                mapping = _mapping_or_404(self)
+                if mapping is None:
+                    return original(self)
+                if mapping.state in _BUSY_STATES:
+                    raise _in_use(mapping, "delete")
+            except LambdaApiError as exc:
+                return exc.response()
             mapping.state = "Deleting"
             mapping.state_transition_reason = "User action"
-            mapping.version += 1
-            mapping_store_for(self.current_account, self.region).changed.set()
-            return 202, {"status": 202}, json.dumps(mapping.response())
+        _mappings_changed()
+        return 202, {"status": 202}, json.dumps(mapping.response())
 
     return delete_event_source_mapping
 

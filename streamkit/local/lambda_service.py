@@ -28,7 +28,12 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InvalidParameterError, SettleTimeoutError
-from ..limits import LAMBDA_PAYLOAD_MAX_BYTES, LAMBDA_POLLS_PER_SECOND
+from ..limits import (
+    GET_RECORDS_MAX_BYTES,
+    GET_RECORDS_MAX_RECORDS,
+    LAMBDA_PAYLOAD_MAX_BYTES,
+    LAMBDA_POLLS_PER_SECOND,
+)
 from . import fidelity
 
 __all__ = ["LocalLambdaService", "DEFAULT_POLL_INTERVAL_S", "FASTEST_POLL_INTERVAL_S"]
@@ -96,6 +101,7 @@ class _Cursor:
     first_buffered_at: float | None = None
     in_flight: list[tuple[int, dict[str, Any], str, float]] | None = None
     retry_at: float = 0.0
+    pinned: int = 0  # records at the head of the buffer that form a failed batch to send again
     failures_in_a_row: int = 0
     next_poll_at: float = 0.0
     finished: bool = False  # a closed shard processed to its end
@@ -115,7 +121,6 @@ class _Runner:
     uuid: str
     account_id: str
     region: str
-    version: int = -1
     enabled_at_sequence: int | None = None  # LATEST: where the mapping started reading
     cursors: dict[str, _Cursor] = field(default_factory=dict)
 
@@ -157,23 +162,26 @@ class LocalLambdaService:
         self.account_id = account_id
         self.endpoint_url = endpoint_url
         self.region = region
-        self.poll_interval_s = self._check_interval(poll_interval_s)
+        self.poll_interval_s = self.check_interval(poll_interval_s)
         self._runners: dict[str, _Runner] = {}
         self._completions: queue.SimpleQueue[_Completion] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Condition()
         self._tick_count = 0
+        self.loop_error: str | None = None  # the last unexpected error of the loop, if any
         self._executor = ThreadPoolExecutor(max_concurrency, thread_name_prefix="streamkit-invoke")
         self._runtime: Any = None
         self._runtime_lock = threading.Lock()
         self._thread = threading.Thread(
             target=self._loop, name="streamkit-lambda-service", daemon=True
         )
+        fidelity.MAPPING_LISTENERS.append(self._wake.set)  # API changes are seen at once
         self._thread.start()
 
     @staticmethod
-    def _check_interval(value: float) -> float:
+    def check_interval(value: float) -> float:
+        """``value`` if it is a valid poll interval in seconds, else InvalidParameterError."""
         if not isinstance(value, int | float) or not FASTEST_POLL_INTERVAL_S <= value <= 60:
             raise InvalidParameterError(
                 "poll_interval_s", value, f"seconds between {FASTEST_POLL_INTERVAL_S} and 60"
@@ -182,13 +190,15 @@ class LocalLambdaService:
 
     def set_poll_interval(self, seconds: float) -> None:
         """Change how often idle shards are polled, in seconds (0.25 = AWS's rate)."""
-        self.poll_interval_s = self._check_interval(seconds)
+        self.poll_interval_s = self.check_interval(seconds)
         self._wake.set()
 
     @property
     def runtime(self) -> Any:
         """The function runtime (worker processes), started on first use."""
         with self._runtime_lock:
+            if self._stop.is_set():
+                raise RuntimeError("the local Lambda service is closed")
             if self._runtime is None:
                 from .runtime import FunctionRuntime
 
@@ -199,13 +209,16 @@ class LocalLambdaService:
         """Stop polling, wait for invocations under way, stop every worker. Idempotent."""
         self._stop.set()
         self._wake.set()
+        fidelity.MAPPING_LISTENERS[:] = [
+            f for f in fidelity.MAPPING_LISTENERS if f != self._wake.set
+        ]
         if self._thread.is_alive():
             self._thread.join(timeout=30)
-        self._executor.shutdown(wait=True, cancel_futures=True)
-        with self._runtime_lock:
+        with self._runtime_lock:  # stop the workers first: invocations under way end at once
             if self._runtime is not None:
                 self._runtime.close()
                 self._runtime = None
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
     def reset(self) -> None:
         """Forget every mapping's progress (after the backend was reset)."""
@@ -221,7 +234,7 @@ class LocalLambdaService:
                 wait = self._tick()
             except Exception as exc:  # never let the service die silently: record and go on
                 wait = self.poll_interval_s
-                self._loop_error = exc
+                self.loop_error = f"{type(exc).__name__}: {exc}"
             with self._idle:
                 self._tick_count += 1
                 self._idle.notify_all()
@@ -241,13 +254,17 @@ class LocalLambdaService:
                 done = self._completions.get_nowait()
             except queue.Empty:
                 break
-            self._finish(done)
+            try:
+                self._finish(done)
+            except Exception as exc:  # keep the batch for a retry rather than lose the loop
+                done.cursor.in_flight = None
+                done.cursor.pinned = max(done.cursor.pinned, 1)
+                done.cursor.last_error = f"local Lambda service: {type(exc).__name__}: {exc}"
         now = time.monotonic()
         next_due = now + self.poll_interval_s
         with fidelity._LOCK:
             seen: set[str] = set()
             for region, store in self._stores():
-                store.changed.clear()
                 for mapping in list(store.mappings.values()):
                     seen.add(mapping.uuid)
                     runner = self._runners.get(mapping.uuid)
@@ -255,9 +272,14 @@ class LocalLambdaService:
                         runner = self._runners[mapping.uuid] = _Runner(
                             mapping.uuid, self.account_id, region
                         )
-                    self._transition(store, mapping, runner)
-                    if mapping.uuid in store.mappings and mapping.state == "Enabled":
-                        next_due = min(next_due, self._drive(mapping, runner, now))
+                    try:
+                        self._transition(store, mapping, runner)
+                        if mapping.uuid in store.mappings and mapping.state == "Enabled":
+                            next_due = min(next_due, self._drive(mapping, runner, now))
+                    except Exception as exc:  # one broken mapping must not stop the others
+                        mapping.last_processing_result = (
+                            f"PROBLEM: local Lambda service error: {type(exc).__name__}: {exc}"
+                        )
             for uuid in set(self._runners) - seen:
                 del self._runners[uuid]
         return next_due - time.monotonic()
@@ -277,7 +299,6 @@ class LocalLambdaService:
         if mapping.state == "Enabled" and runner.enabled_at_sequence is None:
             stream_store = fidelity.store_for(*self._account_region(mapping.event_source_arn))
             runner.enabled_at_sequence = stream_store.next_sequence()
-        runner.version = mapping.version
 
     @staticmethod
     def _account_region(stream_arn: str) -> tuple[str, str]:
@@ -293,18 +314,15 @@ class LocalLambdaService:
             mapping.last_processing_result = "PROBLEM: Stream not found"
             return next_due
         finished = {sid for sid, c in runner.cursors.items() if c.finished}
+        known = {s.shard_id for s in stream.shards}
         for shard in stream.shards:
             cursor = runner.cursors.get(shard.shard_id)
             if cursor is None:
-                if (
-                    shard.parent_shard_id
-                    and shard.parent_shard_id in runner.cursors
-                    and (shard.parent_shard_id not in finished)
-                ):
-                    continue  # parents first
-                cursor = runner.cursors[shard.shard_id] = _Cursor(
-                    shard.shard_id, self._start_position(mapping, runner, shard)
-                )
+                if shard.parent_shard_id in known and shard.parent_shard_id not in finished:
+                    continue  # parents (and theirs) first
+                shard.trim(fidelity.now())
+                start = max(self._start_position(mapping, runner, shard), shard.trimmed_through + 1)
+                cursor = runner.cursors[shard.shard_id] = _Cursor(shard.shard_id, start)
             if cursor.finished:
                 continue
             next_due = min(next_due, self._drive_shard(mapping, stream, shard, cursor, runner, now))
@@ -334,7 +352,7 @@ class LocalLambdaService:
         batch_size = int(settings["BatchSize"])
         window = float(settings["MaximumBatchingWindowInSeconds"])
         store = fidelity.store_for(*self._account_region(stream.arn))
-        if cursor.retry_at > now and cursor.buffer:
+        if cursor.retry_at > now and cursor.pinned:
             return cursor.retry_at
         # poll
         if now >= cursor.next_poll_at and len(cursor.buffer) < batch_size:
@@ -342,8 +360,13 @@ class LocalLambdaService:
             if cursor.position <= shard.trimmed_through:  # expired before it was read
                 cursor.position = shard.trimmed_through + 1
                 cursor.checkpoint = shard.trimmed_through
-                cursor.last_error = "records expired (24 h retention) before they were processed"
-            rows = store.read_shard(shard, cursor.position, batch_size - len(cursor.buffer))
+                cursor.last_error = "records expired (24 h retention) before they were read"
+            rows = store.read_shard(
+                shard,
+                cursor.position,
+                min(GET_RECORDS_MAX_RECORDS, batch_size - len(cursor.buffer)),
+            )
+            rows = _within_bytes(rows, GET_RECORDS_MAX_BYTES)  # one poll = one GetRecords' worth
             if rows:
                 if cursor.first_buffered_at is None:
                     cursor.first_buffered_at = now
@@ -356,12 +379,20 @@ class LocalLambdaService:
         # drop what expired while waiting for a retry
         if cursor.buffer and cursor.buffer[0][0] <= shard.trimmed_through:
             kept = [row for row in cursor.buffer if row[0] > shard.trimmed_through]
-            cursor.expired += len(cursor.buffer) - len(kept)
+            dropped = len(cursor.buffer) - len(kept)
+            cursor.expired += dropped
+            cursor.pinned = max(0, cursor.pinned - dropped)
+            cursor.last_error = (
+                f"{dropped} record(s) expired (24 h retention) before they were processed"
+            )
             cursor.checkpoint = shard.trimmed_through
             cursor.buffer = kept
             if not kept:
                 cursor.first_buffered_at = None
-        # send
+        # send: a failed batch again, exactly as it was; else what the batching rules allow
+        if cursor.pinned:
+            self._send(mapping, stream, cursor, runner, cursor.pinned)
+            return now + self.poll_interval_s
         if cursor.buffer:
             full = len(cursor.buffer) >= batch_size
             window_over = (
@@ -454,23 +485,25 @@ class LocalLambdaService:
             cursor.in_flight = None
             cursor.invocations += 1
             ok = getattr(result, "ok", False)
-            done = len(batch) if ok else 0  # records of the batch that count as processed
+            processed = len(batch) if ok else 0  # records of the batch that are done
             if ok and mapping is not None and _REPORT in mapping.settings["FunctionResponseTypes"]:
                 verdict = partial_batch_verdict(result.payload, [row[0] for row in batch])
                 if verdict is not None:  # retry from the lowest failed record (all on -1)
-                    done = sum(1 for row in batch if 0 <= row[0] < verdict) if verdict >= 0 else 0
-                    ok, result = False, _PartialFailure(verdict, done)
-            if done:
-                cursor.records += done
-                cursor.checkpoint = batch[done - 1][0]
-                del cursor.buffer[:done]
+                    processed = sum(1 for row in batch if row[0] < verdict) if verdict >= 0 else 0
+                    ok, result = False, _PartialFailure(verdict, processed)
+            if processed:
+                cursor.records += processed
+                cursor.checkpoint = batch[processed - 1][0]
+                del cursor.buffer[:processed]
                 cursor.first_buffered_at = cursor.buffer[0][3] if cursor.buffer else None
+            cursor.pinned = len(batch) - processed  # what failed is sent again, exactly
             if ok:
                 cursor.batches += 1
                 cursor.failures_in_a_row = 0
                 cursor.retry_at = 0.0
-                oldest = min(row[1]["dynamodb"]["ApproximateCreationDateTime"] for row in batch)
-                cursor.iterator_age_ms = max(0.0, (fidelity.now() - oldest) * 1000)
+                # IteratorAge: how old the batch's last record was when processing finished
+                newest = batch[-1][1]["dynamodb"]["ApproximateCreationDateTime"]
+                cursor.iterator_age_ms = max(0.0, (fidelity.now() - newest) * 1000)
                 if mapping is not None:
                     mapping.last_processing_result = "OK"
             else:
@@ -567,8 +600,9 @@ class LocalLambdaService:
             if not behind:
                 return
             if time.monotonic() >= deadline:
+                extra = f"; service error: {self.loop_error}" if self.loop_error else ""
                 raise SettleTimeoutError(
-                    f"Triggers did not catch up within {timeout:g} s: " + "; ".join(behind)
+                    f"Triggers did not catch up within {timeout:g} s: " + "; ".join(behind) + extra
                 )
             time.sleep(min(0.01, max(0.0, deadline - time.monotonic())))
 
@@ -618,6 +652,18 @@ class LocalLambdaService:
                 "last_error",
             ],
         )
+
+
+def _within_bytes(
+    rows: list[tuple[int, dict[str, Any], str]], limit: int
+) -> list[tuple[int, dict[str, Any], str]]:
+    """The leading rows whose SizeBytes fit in ``limit`` (at least one)."""
+    total = 0
+    for index, (_, record, _) in enumerate(rows):
+        total += record["dynamodb"]["SizeBytes"]
+        if index and total > limit:
+            return rows[:index]
+    return rows
 
 
 def _bisect_right(values: list[int], value: int) -> int:

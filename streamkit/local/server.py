@@ -62,7 +62,9 @@ class LocalAWS(Backend):
         self.account_id = ACCOUNT_ID
         self._server: Any = None
         self._lambda: Any = None  # the local Lambda service, while running
-        self._poll_interval_s = poll_interval_s
+        from .lambda_service import LocalLambdaService
+
+        self._poll_interval_s = LocalLambdaService.check_interval(poll_interval_s)
         self.started_in: float | None = None  # seconds the last start took
 
     # -- life cycle -------------------------------------------------------------------------------
@@ -114,13 +116,20 @@ class LocalAWS(Backend):
             self.endpoint_url = f"http://{_HOST}:{server.port}"
             self._clients.clear()
             _RUNNING = self
-        from .lambda_service import LocalLambdaService
+        try:
+            from .lambda_service import LocalLambdaService
 
-        self._lambda = LocalLambdaService(
-            self.account_id, self.endpoint_url, self.region, poll_interval_s=self._poll_interval_s
-        )
-        # The first request loads moto's URL maps: pay that here, not in the first notebook cell.
-        self.client("dynamodb").list_tables(Limit=1)
+            self._lambda = LocalLambdaService(
+                self.account_id,
+                self.endpoint_url,
+                self.region,
+                poll_interval_s=self._poll_interval_s,
+            )
+            # The first request loads moto's URL maps: pay that here, not in the first cell.
+            self.client("dynamodb").list_tables(Limit=1)
+        except BaseException:
+            self.stop()  # nothing half-started: the port is freed and another start may try
+            raise
         self.started_in = time.perf_counter() - began
         return self
 
@@ -147,9 +156,10 @@ class LocalAWS(Backend):
         from moto.core.models import base_decorator  # noqa: F401
         from moto.moto_api._internal import moto_api_backend
 
-        moto_api_backend.reset()
-        if self._lambda is not None:
-            self._lambda.reset()
+        with fidelity._LOCK:
+            moto_api_backend.reset()
+            if self._lambda is not None:
+                self._lambda.reset()
 
     def __enter__(self) -> LocalAWS:
         return self.start()
@@ -199,8 +209,8 @@ class LocalAWS(Backend):
     def set_poll_interval(self, seconds: float) -> None:
         """Seconds between polls of an idle shard: 0.25 is AWS's rate (4 a second); as low as
         0.001 for fast tests (local only)."""
+        self.lambda_service.set_poll_interval(seconds)  # checks it first
         self._poll_interval_s = seconds
-        self.lambda_service.set_poll_interval(seconds)
 
     def sent_emails(self) -> Any:
         """The e-mails functions sent through SES, as a DataFrame (local only: on AWS they are
