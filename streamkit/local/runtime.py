@@ -51,6 +51,7 @@ from types import TracebackType
 from typing import Any
 
 from ..errors import InvalidParameterError, StreamkitError
+from ..triggers import code_sha256
 from . import worker as _protocol
 
 __all__ = [
@@ -153,11 +154,6 @@ class RuntimeClosedError(StreamkitError):
 class LogShippingWarning(UserWarning):
     """A function's log events could not be written to CloudWatch Logs (the invocation itself
     went ahead and its result is returned)."""
-
-
-def code_sha256(code: bytes) -> str:
-    """``CodeSha256`` as Lambda reports it: the base64 of the zip's SHA-256 digest."""
-    return base64.b64encode(hashlib.sha256(code).digest()).decode()
 
 
 @dataclass(frozen=True)
