@@ -92,6 +92,19 @@ def deserialize_image(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
         raise MalformedRecordError(f"Not DynamoDB JSON: {dict(image)!r} ({exc}).") from exc
 
 
+def _identity(value: Any) -> dict[str, str] | None:
+    """``userIdentity`` as Lambda events spell it (``type``, ``principalId``); the Streams API
+    spells the same fields ``Type`` and ``PrincipalId``."""
+    if not value:
+        return None
+    if not isinstance(value, Mapping):
+        raise MalformedRecordError(f"userIdentity must be a mapping, not {value!r}.")
+    return {
+        "type": str(value.get("type", value.get("Type", ""))),
+        "principalId": str(value.get("principalId", value.get("PrincipalId", ""))),
+    }
+
+
 def _timestamp(value: Any) -> datetime | None:
     if value is None:
         return None
@@ -190,7 +203,7 @@ class StreamRecord:
             stream_view_type=view_type,
             approximate_creation_date_time=_timestamp(body.get("ApproximateCreationDateTime")),
             event_source_arn=record.get("eventSourceARN"),
-            user_identity=dict(record["userIdentity"]) if record.get("userIdentity") else None,
+            user_identity=_identity(record.get("userIdentity")),
             raw=record,
         )
 

@@ -177,14 +177,6 @@ def test_invalid_settings_are_refused_like_aws(aws, function, stream, settings, 
 @pytest.mark.parametrize(
     "settings",
     [
-        {"MaximumRetryAttempts": 2},
-        {"MaximumRecordAgeInSeconds": 60},
-        {"BisectBatchOnFunctionError": True},
-        {
-            "DestinationConfig": {
-                "OnFailure": {"Destination": "arn:aws:sqs:us-east-1:123456789012:q"}
-            }
-        },
         {"FilterCriteria": {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]}},
         {"ParallelizationFactor": 2},
         {"TumblingWindowInSeconds": 30},

@@ -321,8 +321,17 @@ class StreamStore:
         }
         if user_identity is not None:
             record["userIdentity"] = dict(user_identity)
-        shard.records.append(record)
-        shard.encoded.append(json.dumps(record, separators=(",", ":")))
+        shard.records.append(record)  # as Lambda events carry it
+        wire = record
+        if user_identity is not None:  # the Streams API names the fields as its Identity shape
+            wire = {
+                **record,
+                "userIdentity": {
+                    "PrincipalId": user_identity["principalId"],
+                    "Type": user_identity["type"],
+                },
+            }
+        shard.encoded.append(json.dumps(wire, separators=(",", ":")))
         shard.sequence_numbers.append(sequence_number)
         shard.created_at.append(created)
         return record
@@ -676,6 +685,55 @@ _WRITE_OPERATIONS = (
 )
 
 
+def expire_ttl_items(
+    account_id: str, region: str, table_name: str | None = None, *, at: float | None = None
+) -> int:
+    """Delete expired items as DynamoDB's TTL process does; returns how many were deleted.
+
+    An item expires when its TTL attribute is a number of epoch seconds before ``at`` (items
+    without it, or with a non-number, never expire). Each deletion gives a REMOVE record carrying
+    the service's ``userIdentity``. Source: DynamoDB Developer Guide, "DynamoDB Streams and Time
+    to Live" (AWS-FACTS §1.2).
+    """
+    from ..limits import TTL_USER_IDENTITY
+
+    backend = dynamodb_backends[account_id][region]
+    moment = now() if at is None else at
+    deleted = 0
+    with _LOCK:
+        for table in list(backend.tables.values()):
+            if table_name is not None and table.name != table_name:
+                continue
+            spec = getattr(table, "ttl", None) or {}
+            attribute = spec.get("AttributeName")
+            if spec.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING") or not attribute:
+                continue
+            expired = []
+            for item in table.all_items():
+                value = item.attrs.get(attribute)
+                if value is None or value.type != "N":
+                    continue
+                try:
+                    expires = float(value.value)
+                except ValueError:
+                    continue
+                if expires < moment:
+                    expired.append(item)
+            _CAPTURE.touched = {}  # the sink notes what changed; the records are made below
+            try:
+                for item in expired:
+                    table.delete_item(item.hash_key, item.range_key)
+            finally:
+                touched, _CAPTURE.touched = _CAPTURE.touched, None
+            for owner, _, _, before in touched.values():
+                if owner.stream_shard is not None:
+                    _table_store(owner).append(
+                        owner, before, None, user_identity=dict(TTL_USER_IDENTITY)
+                    )
+            deleted += len(expired)
+    return deleted
+
+
 def _set_stream_specification(self: Table, streams: dict[str, Any] | None) -> None:
     """Replaces ``Table.set_stream_specification`` (CreateTable's StreamSpecification)."""
     with _LOCK:
@@ -832,10 +890,6 @@ def install() -> None:
 #: Mapping settings the local Lambda service does not run yet, with the default that is accepted.
 #: Anything else is refused at creation: never accepted and silently ignored.
 NOT_YET_RUN: dict[str, Any] = {
-    "MaximumRetryAttempts": -1,
-    "MaximumRecordAgeInSeconds": -1,
-    "BisectBatchOnFunctionError": False,
-    "DestinationConfig": {"OnFailure": {}},
     "FilterCriteria": None,
     "ParallelizationFactor": 1,
     "TumblingWindowInSeconds": 0,
@@ -886,6 +940,9 @@ class Mapping:
     state_transition_reason: str = "User action"
     last_processing_result: str = "No records processed"
     last_modified: float = field(default_factory=lambda: now())
+    # kept with the mapping (backend state), so a restarted local Lambda service resumes from them
+    checkpoints: dict[str, int] = field(default_factory=dict)  # shard id -> last sequence done
+    enabled_at_sequence: int | None = None  # where LATEST starts
 
     def response(self) -> dict[str, Any]:
         s = self.settings
@@ -1037,11 +1094,20 @@ def _validate_settings(body: dict[str, Any], current: dict[str, Any] | None) -> 
         raise _invalid(
             f"FunctionResponseTypes {types!r} is not valid: use [] or {list(ESM_FUNCTION_RESPONSE_TYPES)}."
         )
-    destination = (settings["DestinationConfig"] or {}).get("OnSuccess")
-    if destination:
+    config = settings["DestinationConfig"] or {}
+    if config.get("OnSuccess"):
         raise _invalid(
             "Unsupported DestinationConfig parameter for given event source mapping type."
         )
+    destination = (config.get("OnFailure") or {}).get("Destination")
+    if destination is not None:
+        parts = str(destination).split(":")
+        if len(parts) < 6 or parts[0] != "arn" or parts[2] not in ("sqs", "sns", "s3"):
+            raise _invalid(
+                f"The destination ARN {destination} is not valid: an on-failure destination is "
+                "an Amazon SQS queue, Amazon SNS topic or Amazon S3 bucket ARN."
+            )
+    settings["DestinationConfig"] = {"OnFailure": dict(config.get("OnFailure") or {})}
     criteria = settings["FilterCriteria"]
     if criteria:
         filters = criteria.get("Filters", []) if isinstance(criteria, dict) else None
@@ -1060,8 +1126,6 @@ def _validate_settings(body: dict[str, Any], current: dict[str, Any] | None) -> 
 def _not_yet_run(settings: dict[str, Any]) -> None:
     for key, default in NOT_YET_RUN.items():
         value = settings.get(key)
-        if key == "DestinationConfig" and not (value or {}).get("OnFailure"):
-            continue  # {} and {"OnFailure": {}} both ask for nothing
         if value != default and not (default is None and not value):
             raise _invalid(
                 f"streamkit's embedded backend does not run {key} yet (it is accepted by AWS, but "

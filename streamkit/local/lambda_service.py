@@ -21,8 +21,10 @@ from __future__ import annotations
 import queue
 import threading
 import time
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -75,6 +77,112 @@ def partial_batch_verdict(payload: Any, sequence_numbers: list[int]) -> int | No
     return min(failed)
 
 
+def _describe_failure(result: Any) -> tuple[str, str]:
+    """(what went wrong, LastProcessingResult) of a failed invocation."""
+    if isinstance(result, _PartialFailure):
+        return str(result), "PROBLEM: Function call failed"
+    if isinstance(result, LookupError):
+        return f"{type(result).__name__}: {result}", "PROBLEM: Function not found"
+    if isinstance(result, BaseException):
+        return f"{type(result).__name__}: {result}", "PROBLEM: Function call failed"
+    payload = getattr(result, "payload", None) or {}
+    if isinstance(payload, dict):
+        error = f"{payload.get('errorType', 'Error')}: {payload.get('errorMessage', '')}"
+    else:
+        error = str(payload)
+    return error, "PROBLEM: Function call failed"
+
+
+def _iso(epoch: float, milliseconds: bool = False) -> str:
+    moment = datetime.fromtimestamp(epoch, UTC)
+    if milliseconds:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def failure_record(
+    *,
+    request_id: str,
+    function_arn: str,
+    condition: str,
+    invoke_count: int,
+    unhandled: bool,
+    shard_id: str,
+    stream_arn: str,
+    records: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The message Lambda sends to an on-failure destination for a discarded batch.
+
+    Shape and field order of AWS's example (``fixtures/aws-events/lambda-on-failure-record.json``,
+    AWS-FACTS §2.4). ``condition`` is ``RetryAttemptsExhausted`` or ``RecordAgeExceeded`` (the
+    latter seen in real S3 failure objects and other emulators; UNCONFIRMED by an AWS page).
+    """
+    first = records[0]["dynamodb"]
+    last = records[-1]["dynamodb"]
+    response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if unhandled:
+        response["functionError"] = "Unhandled"
+    return {
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": invoke_count,
+        },
+        "responseContext": response,
+        "version": "1.0",
+        "timestamp": _iso(fidelity.now(), milliseconds=True),
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": first["SequenceNumber"],
+            "endSequenceNumber": last["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": _iso(first["ApproximateCreationDateTime"]),
+            "approximateArrivalOfLastRecord": _iso(last["ApproximateCreationDateTime"]),
+            "batchSize": len(records),
+            "streamArn": stream_arn,
+        },
+    }
+
+
+def send_failure_record(
+    session: Any,
+    endpoint_url: str,
+    destination: str,
+    message: dict[str, Any],
+    event: dict[str, Any],
+    mapping_id: str,
+    shard_id: str,
+) -> None:
+    """Deliver a failure record: SQS and SNS get the message; S3 gets it with the payload, under
+    ``aws/lambda/<mapping UUID>/<shard id>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>`` (the key layout
+    AWS documents for stream sources' S3 destinations; UNCONFIRMED for DynamoDB)."""
+    import json
+
+    service, region = destination.split(":")[2], destination.split(":")[3]
+    body = json.dumps(message)
+    if service == "sqs":
+        sqs = session.client("sqs", region_name=region, endpoint_url=endpoint_url)
+        name, account = destination.split(":")[5], destination.split(":")[4]
+        url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    elif service == "sns":
+        session.client("sns", region_name=region, endpoint_url=endpoint_url).publish(
+            TopicArn=destination, Message=body
+        )
+    elif service == "s3":
+        now = datetime.fromtimestamp(fidelity.now(), UTC)
+        key = (
+            f"aws/lambda/{mapping_id}/{shard_id}/{now:%Y/%m/%d}/"
+            f"{now:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
+        )
+        bucket = destination.split(":")[5]
+        session.client("s3", region_name=region or None, endpoint_url=endpoint_url).put_object(
+            Bucket=bucket, Key=key, Body=json.dumps({**message, "payload": event}).encode()
+        )
+    else:
+        raise ValueError(f"not an SQS queue, SNS topic or S3 bucket ARN: {destination}")
+
+
 class _PartialFailure(Exception):
     """The function reported failed records (``batchItemFailures``)."""
 
@@ -101,7 +209,14 @@ class _Cursor:
     first_buffered_at: float | None = None
     in_flight: list[tuple[int, dict[str, Any], str, float]] | None = None
     retry_at: float = 0.0
-    pinned: int = 0  # records at the head of the buffer that form a failed batch to send again
+    # sizes of failed batches (or their halves, after bisecting) waiting at the head of the buffer,
+    # sent again exactly as they were
+    segments: list[int] = field(default_factory=list)
+    attempts: int = 0  # invocations of the batch at the head so far (approximateInvokeCount)
+    last_request_id: str | None = None
+    last_failure_unhandled: bool = True  # an error or timeout (not a partial batch response)
+    discarded: int = 0
+    discards: list[dict[str, Any]] = field(default_factory=list)  # the latest, newest last
     failures_in_a_row: int = 0
     next_poll_at: float = 0.0
     finished: bool = False  # a closed shard processed to its end
@@ -170,6 +285,8 @@ class LocalLambdaService:
         self._idle = threading.Condition()
         self._tick_count = 0
         self.loop_error: str | None = None  # the last unexpected error of the loop, if any
+        self._outbox: list[tuple[Any, ...]] = []  # failure records to deliver after a pass
+        self._boto: Any = None
         self._executor = ThreadPoolExecutor(max_concurrency, thread_name_prefix="streamkit-invoke")
         self._runtime: Any = None
         self._runtime_lock = threading.Lock()
@@ -232,6 +349,7 @@ class LocalLambdaService:
         while not self._stop.is_set():
             try:
                 wait = self._tick()
+                self._deliver()
             except Exception as exc:  # never let the service die silently: record and go on
                 wait = self.poll_interval_s
                 self.loop_error = f"{type(exc).__name__}: {exc}"
@@ -258,7 +376,6 @@ class LocalLambdaService:
                 self._finish(done)
             except Exception as exc:  # keep the batch for a retry rather than lose the loop
                 done.cursor.in_flight = None
-                done.cursor.pinned = max(done.cursor.pinned, 1)
                 done.cursor.last_error = f"local Lambda service: {type(exc).__name__}: {exc}"
         now = time.monotonic()
         next_due = now + self.poll_interval_s
@@ -296,9 +413,10 @@ class LocalLambdaService:
             mapping.state_transition_reason = "User action"
         elif mapping.state == "Disabling":
             mapping.state = "Disabled"
-        if mapping.state == "Enabled" and runner.enabled_at_sequence is None:
+        if mapping.state == "Enabled" and mapping.enabled_at_sequence is None:
             stream_store = fidelity.store_for(*self._account_region(mapping.event_source_arn))
-            runner.enabled_at_sequence = stream_store.next_sequence()
+            mapping.enabled_at_sequence = stream_store.next_sequence()
+        runner.enabled_at_sequence = mapping.enabled_at_sequence
 
     @staticmethod
     def _account_region(stream_arn: str) -> tuple[str, str]:
@@ -321,8 +439,12 @@ class LocalLambdaService:
                 if shard.parent_shard_id in known and shard.parent_shard_id not in finished:
                     continue  # parents (and theirs) first
                 shard.trim(fidelity.now())
-                start = max(self._start_position(mapping, runner, shard), shard.trimmed_through + 1)
-                cursor = runner.cursors[shard.shard_id] = _Cursor(shard.shard_id, start)
+                start = self._start_position(mapping, runner, shard)
+                saved = mapping.checkpoints.get(shard.shard_id)
+                if saved is not None:  # a restarted service resumes where the last one stopped
+                    start = saved + 1
+                start = max(start, shard.trimmed_through + 1)
+                cursor = runner.cursors[shard.shard_id] = _Cursor(shard.shard_id, start, saved)
             if cursor.finished:
                 continue
             next_due = min(next_due, self._drive_shard(mapping, stream, shard, cursor, runner, now))
@@ -352,7 +474,7 @@ class LocalLambdaService:
         batch_size = int(settings["BatchSize"])
         window = float(settings["MaximumBatchingWindowInSeconds"])
         store = fidelity.store_for(*self._account_region(stream.arn))
-        if cursor.retry_at > now and cursor.pinned:
+        if cursor.retry_at > now and cursor.segments:
             return cursor.retry_at
         # poll
         if now >= cursor.next_poll_at and len(cursor.buffer) < batch_size:
@@ -376,22 +498,24 @@ class LocalLambdaService:
             more_waiting = bool(rows) and store.read_shard(shard, cursor.position, 1) != []
             if more_waiting:
                 cursor.next_poll_at = now  # behind: poll again at once
-        # drop what expired while waiting for a retry
-        if cursor.buffer and cursor.buffer[0][0] <= shard.trimmed_through:
-            kept = [row for row in cursor.buffer if row[0] > shard.trimmed_through]
-            dropped = len(cursor.buffer) - len(kept)
-            cursor.expired += dropped
-            cursor.pinned = max(0, cursor.pinned - dropped)
-            cursor.last_error = (
-                f"{dropped} record(s) expired (24 h retention) before they were processed"
-            )
-            cursor.checkpoint = shard.trimmed_through
-            cursor.buffer = kept
-            if not kept:
-                cursor.first_buffered_at = None
+        # discard, on record, what expired while waiting (retention, MaximumRecordAgeInSeconds)
+        expired = sum(1 for row in cursor.buffer if row[0] <= shard.trimmed_through)
+        if expired:
+            cursor.expired += expired
+            self._discard(mapping, stream, cursor, expired, "RecordAgeExceeded")
+        age_limit = int(settings["MaximumRecordAgeInSeconds"])
+        if age_limit >= 0 and cursor.buffer:
+            epoch = fidelity.now()
+            too_old = 0
+            for _, record, _, _ in cursor.buffer:
+                if epoch - record["dynamodb"]["ApproximateCreationDateTime"] <= age_limit:
+                    break
+                too_old += 1
+            if too_old:
+                self._discard(mapping, stream, cursor, too_old, "RecordAgeExceeded")
         # send: a failed batch again, exactly as it was; else what the batching rules allow
-        if cursor.pinned:
-            self._send(mapping, stream, cursor, runner, cursor.pinned)
+        if cursor.segments:
+            self._send(mapping, stream, cursor, runner, cursor.segments[0])
             return now + self.poll_interval_s
         if cursor.buffer:
             full = len(cursor.buffer) >= batch_size
@@ -485,19 +609,23 @@ class LocalLambdaService:
             cursor.in_flight = None
             cursor.invocations += 1
             ok = getattr(result, "ok", False)
+            cursor.last_request_id = getattr(result, "request_id", None) or cursor.last_request_id
             processed = len(batch) if ok else 0  # records of the batch that are done
+            verdict = None
             if ok and mapping is not None and _REPORT in mapping.settings["FunctionResponseTypes"]:
                 verdict = partial_batch_verdict(result.payload, [row[0] for row in batch])
                 if verdict is not None:  # retry from the lowest failed record (all on -1)
                     processed = sum(1 for row in batch if row[0] < verdict) if verdict >= 0 else 0
                     ok, result = False, _PartialFailure(verdict, processed)
+            rest = cursor.segments[1:] if cursor.segments else []
             if processed:
                 cursor.records += processed
-                cursor.checkpoint = batch[processed - 1][0]
+                self._checkpoint(mapping, cursor, batch[processed - 1][0])
                 del cursor.buffer[:processed]
                 cursor.first_buffered_at = cursor.buffer[0][3] if cursor.buffer else None
-            cursor.pinned = len(batch) - processed  # what failed is sent again, exactly
             if ok:
+                cursor.segments = rest
+                cursor.attempts = 0
                 cursor.batches += 1
                 cursor.failures_in_a_row = 0
                 cursor.retry_at = 0.0
@@ -506,33 +634,129 @@ class LocalLambdaService:
                 cursor.iterator_age_ms = max(0.0, (fidelity.now() - newest) * 1000)
                 if mapping is not None:
                     mapping.last_processing_result = "OK"
+                return
+            cursor.errors += 1
+            cursor.failures_in_a_row += 1
+            cursor.attempts += 1
+            cursor.last_failure_unhandled = not isinstance(result, _PartialFailure)
+            failed = len(batch) - processed
+            settings = mapping.settings if mapping is not None else {}
+            if isinstance(result, _PartialFailure) and verdict is not None and verdict >= 0:
+                cursor.segments = [failed, *rest]  # split at the reported record
+            elif settings.get("BisectBatchOnFunctionError") and failed > 1:
+                half = failed // 2  # splitting does not count towards the retry quota
+                cursor.segments = [half, failed - half, *rest]
+                cursor.attempts = 0
             else:
-                cursor.errors += 1
-                cursor.failures_in_a_row += 1
-                low, high = _RETRY_BACKOFF_S
-                cursor.retry_at = time.monotonic() + min(
-                    high, low * 2 ** (cursor.failures_in_a_row - 1)
+                cursor.segments = [failed, *rest]
+            low, high = _RETRY_BACKOFF_S
+            cursor.retry_at = time.monotonic() + min(
+                high, low * 2 ** (cursor.failures_in_a_row - 1)
+            )
+            cursor.last_error, problem = _describe_failure(result)
+            if mapping is not None:
+                mapping.last_processing_result = problem
+                retries = int(settings.get("MaximumRetryAttempts", -1))
+                if retries >= 0 and cursor.attempts > retries:
+                    stream = fidelity.store_for(
+                        *self._account_region(mapping.event_source_arn)
+                    ).streams.get(mapping.event_source_arn)
+                    if stream is not None:
+                        self._discard(
+                            mapping, stream, cursor, cursor.segments[0], "RetryAttemptsExhausted"
+                        )
+                        cursor.retry_at = 0.0
+
+    def _checkpoint(self, mapping: fidelity.Mapping | None, cursor: _Cursor, sequence: int) -> None:
+        """Move a shard's checkpoint (kept on the mapping, so a restarted service resumes there)."""
+        cursor.checkpoint = sequence
+        if mapping is not None:
+            mapping.checkpoints[cursor.shard_id] = sequence
+
+    def _discard(
+        self,
+        mapping: fidelity.Mapping,
+        stream: fidelity.Stream,
+        cursor: _Cursor,
+        count: int,
+        condition: str,
+    ) -> None:
+        """Give up on the first ``count`` buffered records, on record: checkpoint past them, keep
+        an entry in the mapping's state and send AWS's failure record to the on-failure
+        destination."""
+        rows = cursor.buffer[:count]
+        if not rows:
+            return
+        invoke_count = cursor.attempts
+        del cursor.buffer[:count]
+        self._checkpoint(mapping, cursor, rows[-1][0])
+        cursor.first_buffered_at = cursor.buffer[0][3] if cursor.buffer else None
+        left = count
+        while left and cursor.segments:  # the discarded records leave the failed batches too
+            taken = min(left, cursor.segments[0])
+            cursor.segments[0] -= taken
+            left -= taken
+            if cursor.segments[0] == 0:
+                cursor.segments.pop(0)
+                cursor.attempts = 0
+        cursor.discarded += len(rows)
+        destination = (
+            (mapping.settings.get("DestinationConfig") or {}).get("OnFailure") or {}
+        ).get("Destination")
+        message = failure_record(
+            request_id=cursor.last_request_id or str(uuid.uuid4()),
+            function_arn=mapping.function_arn,
+            condition=condition,
+            invoke_count=invoke_count,
+            unhandled=cursor.last_failure_unhandled,
+            shard_id=cursor.shard_id,
+            stream_arn=stream.arn,
+            records=[row[1] for row in rows],
+        )
+        entry = {
+            "condition": condition,
+            "records": len(rows),
+            "first_sequence_number": str(rows[0][0]),
+            "last_sequence_number": str(rows[-1][0]),
+            "approximate_invoke_count": invoke_count,
+            "destination": destination,
+            "delivered": None,
+        }
+        cursor.discards.append(entry)
+        del cursor.discards[:-100]
+        if destination:
+            event = {"Records": [{**row[1], "eventSourceARN": stream.arn} for row in rows]}
+            self._outbox.append((destination, message, event, entry, mapping.uuid, cursor.shard_id))
+
+    def _deliver(self) -> None:
+        """Send the failure records the last pass produced (outside the backend's lock)."""
+        while self._outbox:
+            destination, message, event, entry, mapping_id, shard_id = self._outbox.pop(0)
+            try:
+                send_failure_record(
+                    self._session(),
+                    self.endpoint_url,
+                    destination,
+                    message,
+                    event,
+                    mapping_id,
+                    shard_id,
                 )
-                if isinstance(result, _PartialFailure):
-                    cursor.last_error = str(result)
-                    problem = "PROBLEM: Function call failed"
-                elif isinstance(result, BaseException):
-                    cursor.last_error = f"{type(result).__name__}: {result}"
-                    problem = (
-                        "PROBLEM: Function not found"
-                        if isinstance(result, LookupError)
-                        else "PROBLEM: Function call failed"
-                    )
-                else:
-                    payload = getattr(result, "payload", None) or {}
-                    cursor.last_error = (
-                        f"{payload.get('errorType', 'Error')}: {payload.get('errorMessage', '')}"
-                        if isinstance(payload, dict)
-                        else str(payload)
-                    )
-                    problem = "PROBLEM: Function call failed"
-                if mapping is not None:
-                    mapping.last_processing_result = problem
+                entry["delivered"] = True
+            except Exception as exc:  # recorded on the discard, never lost silently
+                entry["delivered"] = False
+                entry["delivery_error"] = f"{type(exc).__name__}: {exc}"
+
+    def _session(self) -> Any:
+        import boto3
+
+        if self._boto is None:
+            self._boto = boto3.Session(
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                region_name=self.region,
+            )
+        return self._boto
 
     # -- settle and state -------------------------------------------------------------------------
 
@@ -606,6 +830,22 @@ class LocalLambdaService:
                 )
             time.sleep(min(0.01, max(0.0, deadline - time.monotonic())))
 
+    def discards(self) -> pd.DataFrame:
+        """Every batch the service gave up on (latest 100 per shard): mapping, shard, condition,
+        records, sequence numbers, invoke count, destination and whether it was delivered."""
+        columns = [
+            "uuid",
+            "shard",
+            "condition",
+            "records",
+            "first_sequence_number",
+            "last_sequence_number",
+            "approximate_invoke_count",
+            "destination",
+            "delivered",
+        ]
+        return pd.DataFrame(_discard_rows(self), columns=columns)
+
     def state(self) -> pd.DataFrame:
         """One row per mapping and shard: state, checkpoint, result, counters, iterator age."""
         rows = []
@@ -629,6 +869,7 @@ class LocalLambdaService:
                                 "records": cursor.records if cursor else 0,
                                 "invocations": cursor.invocations if cursor else 0,
                                 "errors": cursor.errors if cursor else 0,
+                                "discarded": cursor.discarded if cursor else 0,
                                 "in_flight": bool(cursor and cursor.in_flight),
                                 "iterator_age_ms": cursor.iterator_age_ms if cursor else None,
                                 "last_error": cursor.last_error if cursor else None,
@@ -647,6 +888,7 @@ class LocalLambdaService:
                 "records",
                 "invocations",
                 "errors",
+                "discarded",
                 "in_flight",
                 "iterator_age_ms",
                 "last_error",
@@ -663,6 +905,18 @@ def _within_bytes(
         total += record["dynamodb"]["SizeBytes"]
         if index and total > limit:
             return rows[:index]
+    return rows
+
+
+def _discard_rows(service: LocalLambdaService) -> list[dict[str, Any]]:
+    rows = []
+    with fidelity._LOCK:
+        for _, store in service._stores():
+            for mapping in store.mappings.values():
+                runner = service._runners.get(mapping.uuid)
+                for cursor in runner.cursors.values() if runner else []:
+                    for entry in cursor.discards:
+                        rows.append({"uuid": mapping.uuid, "shard": cursor.shard_id, **entry})
     return rows
 
 

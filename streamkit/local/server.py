@@ -206,6 +206,41 @@ class LocalAWS(Backend):
         batches, records, invocations, errors, iterator age (local only)."""
         return self.lambda_service.state()
 
+    def restart_lambda_service(self) -> None:
+        """Stop the local Lambda service (its workers too) and start a new one on the same backend
+        state: mappings resume from the checkpoints they keep (local only)."""
+        from .lambda_service import LocalLambdaService
+
+        old = self.lambda_service
+        old.close()
+        self._lambda = LocalLambdaService(
+            self.account_id, self.endpoint_url, self.region, poll_interval_s=self._poll_interval_s
+        )
+
+    def expire_ttl(self, table_name: str | None = None, *, at: float | None = None) -> int:
+        """Delete the items whose time-to-live has passed, now, as DynamoDB's TTL process does
+        (within 48 hours on AWS): each gives a REMOVE record whose ``userIdentity`` is
+        ``{"type": "Service", "principalId": "dynamodb.amazonaws.com"}`` (local only).
+
+        Parameters
+        ----------
+        table_name : str, optional
+            Only this table (default: every table with TTL enabled).
+        at : float, optional
+            The time to expire against, in epoch seconds (default: now).
+
+        Returns
+        -------
+        int
+            Items deleted.
+        """
+        return fidelity.expire_ttl_items(self.account_id, self.region, table_name, at=at)
+
+    def discarded_batches(self) -> Any:
+        """Batches the local Lambda service gave up on (retries exhausted, records too old), with
+        where their failure records went (local only; on AWS read the on-failure destination)."""
+        return self.lambda_service.discards()
+
     def set_poll_interval(self, seconds: float) -> None:
         """Seconds between polls of an idle shard: 0.25 is AWS's rate (4 a second); as low as
         0.001 for fast tests (local only)."""
