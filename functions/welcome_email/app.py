@@ -27,6 +27,10 @@ and treats the batch as a success, so failed e-mails would be lost. Lambda deliv
 least once, so a retried e-mail can still arrive twice: a real system would remember which
 ``eventID`` it has sent.
 
+``FAIL_ONCE_AFTER_SENDING=1`` (for the tutorial) makes the first invocation of each execution
+environment raise after sending, so Lambda delivers the batch again and its e-mails go out twice:
+at-least-once delivery made visible (``functions/welcome_email_idempotent`` fixes it).
+
 Needs: a stream view type with new images (``NEW_IMAGE`` or ``NEW_AND_OLD_IMAGES``) and
 ``ses:SendEmail`` in the execution role, e.g. ``create_execution_role(...,
 extra_statements=[{"Effect": "Allow", "Action": ["ses:SendEmail"], "Resource":
@@ -83,6 +87,9 @@ def send_welcome(user, sender):
     return recipient, response["MessageId"]
 
 
+_failed_once = False
+
+
 def handler(event, context):
     """Send one welcome e-mail per INSERT record; report the first failure as a partial batch response.
 
@@ -113,4 +120,9 @@ def handler(event, context):
         print(
             f"SENT welcome e-mail to {recipient} for user {user['userId']} (MessageId {message_id})"
         )
+    global _failed_once
+    if os.environ.get("FAIL_ONCE_AFTER_SENDING") == "1" and not _failed_once:
+        # for the tutorial: a crash at the worst moment, after the e-mails went out
+        _failed_once = True
+        raise RuntimeError("simulated crash after the e-mails were sent")
     return {"batchItemFailures": []}
