@@ -37,6 +37,7 @@ __all__ = [
     "ReceivedEvent",
     "events_from_logs",
     "events_to_dataframe",
+    "log_messages",
     "EVENT_LOG_MARKER",
     "load_sample_event",
 ]
@@ -598,6 +599,33 @@ def events_from_logs(
                 f"and does the function print '{marker} <json>'?"
             )
         time.sleep(1.0 if getattr(backend, "kind", "") == "aws" else 0.05)
+
+
+def log_messages(backend: Any, function_name: str, *, prefix: str = "") -> list[str]:
+    """What a function wrote to its logs, oldest first, one line per log event.
+
+    Parameters
+    ----------
+    backend : Backend
+    function_name : str
+    prefix : str
+        Only lines starting with this text (e.g. ``"PROCESSED"``); ``""`` for every line,
+        Lambda's ``START`` / ``END`` / ``REPORT`` lines included.
+    """
+    from botocore.exceptions import ClientError
+
+    logs = backend.client("logs")
+    found: list[tuple[int, str]] = []
+    try:
+        for page in logs.get_paginator("filter_log_events").paginate(
+            logGroupName=_log_group(function_name)
+        ):
+            found.extend((e["timestamp"], e["message"].rstrip("\n")) for e in page["events"])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+    found.sort(key=lambda item: item[0])
+    return [message for _, message in found if message.startswith(prefix)]
 
 
 def events_to_dataframe(events: Iterable[ReceivedEvent]) -> pd.DataFrame:

@@ -47,6 +47,7 @@ from .errors import (
     TriggerNotFoundError,
     TriggerTimeoutError,
 )
+from .filters import FilterPatternError, parse_pattern
 from .limits import (
     ESM_BATCH_SIZE_DEFAULT,
     ESM_BATCH_SIZE_RANGE,
@@ -1110,27 +1111,18 @@ def _check_filter_patterns(patterns: Any) -> tuple[str, ...]:
                 raise InvalidParameterError(name, pattern, rule) from None
         else:
             raise InvalidParameterError(name, pattern, rule)
-        if not isinstance(parsed, dict) or not _pattern_shape_ok(parsed):
-            raise InvalidParameterError(name, pattern, rule)
         if len(text) > _PATTERN_MAX_CHARS:
             raise InvalidParameterError(
                 name, f"{len(text)} characters", f"at most {_PATTERN_MAX_CHARS} characters of JSON"
             )
+        if not isinstance(parsed, dict):
+            raise InvalidParameterError(name, pattern, rule)
+        try:
+            parse_pattern(parsed)  # the same rules the embedded backend applies
+        except FilterPatternError as exc:
+            raise InvalidParameterError(name, pattern, f"{rule} ({exc.hint})") from None
         stored.append(text)
     return tuple(stored)
-
-
-def _pattern_shape_ok(pattern: dict[str, Any]) -> bool:
-    """EventBridge's rule: a pattern is a non-empty object whose values are objects or lists."""
-    if not pattern:
-        return False
-    for value in pattern.values():
-        if isinstance(value, dict):
-            if not _pattern_shape_ok(value):
-                return False
-        elif not isinstance(value, list):
-            return False
-    return True
 
 
 def _patterns_equal(a: Sequence[str], b: Sequence[str]) -> bool:

@@ -317,3 +317,43 @@ def test_ttl_expiry_removes_items_as_the_service(aws, make_table, streams_client
     assert removes[1].user_identity == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
     assert removes[1].old_image["pk"] == "expired"
     assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "expired"}})
+
+
+def test_filters_skip_records_without_invoking(aws, deploy, make_table):
+    ddb = aws.client("dynamodb")
+    table = make_table("NEW_AND_OLD_IMAGES")
+    stream = stream_arn_of(ddb, table)
+    function = deploy(LOG_EVENT)
+    pattern = json.dumps(
+        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["user"]}}}}
+    )
+    uuid = _mapping(aws, function, stream, FilterCriteria={"Filters": [{"Pattern": pattern}]})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "kind": {"S": "user"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "kind": {"S": "user"}, "v": {"N": "1"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "b"}, "kind": {"S": "robot"}})
+    ddb.delete_item(TableName=table, Key={"pk": {"S": "a"}})
+    aws.settle(10)  # filtered-out records are checkpointed past, so the mapping catches up
+    assert _keys_received(aws, function) == [["a"]]
+    state = aws.mapping_state()
+    row = state[state["uuid"] == uuid].iloc[0]
+    assert (row["records"], row["filtered_out"], row["invocations"]) == (1, 3, 1)
+
+
+def test_ttl_only_filter_sees_only_service_deletions(aws, deploy, make_table):
+    ddb = aws.client("dynamodb")
+    table = make_table("KEYS_ONLY")
+    stream = stream_arn_of(ddb, table)
+    ddb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+    )
+    function = deploy(LOG_EVENT)
+    pattern = {"userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]}}
+    _mapping(aws, function, stream, FilterCriteria={"Filters": [{"Pattern": json.dumps(pattern)}]})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "old"}, "ttl": {"N": "1000000000"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "mine"}})
+    ddb.delete_item(TableName=table, Key={"pk": {"S": "mine"}})
+    assert aws.expire_ttl(table) == 1
+    aws.settle(10)
+    (received,) = events_from_logs(aws, function)
+    (record,) = received.records
+    assert record.keys == {"pk": "old"} and record.is_ttl_delete

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-import json
 import time
 import zipfile
 
@@ -177,7 +176,6 @@ def test_invalid_settings_are_refused_like_aws(aws, function, stream, settings, 
 @pytest.mark.parametrize(
     "settings",
     [
-        {"FilterCriteria": {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]}},
         {"ParallelizationFactor": 2},
         {"TumblingWindowInSeconds": 30},
     ],

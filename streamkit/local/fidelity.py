@@ -890,7 +890,6 @@ def install() -> None:
 #: Mapping settings the local Lambda service does not run yet, with the default that is accepted.
 #: Anything else is refused at creation: never accepted and silently ignored.
 NOT_YET_RUN: dict[str, Any] = {
-    "FilterCriteria": None,
     "ParallelizationFactor": 1,
     "TumblingWindowInSeconds": 0,
 }
@@ -942,6 +941,20 @@ class Mapping:
     last_modified: float = field(default_factory=lambda: now())
     # kept with the mapping (backend state), so a restarted local Lambda service resumes from them
     checkpoints: dict[str, int] = field(default_factory=dict)  # shard id -> last sequence done
+
+    @property
+    def filters(self) -> list[dict[str, Any]]:
+        """The parsed filter patterns (none: every record)."""
+        from ..filters import validate_filter_criteria
+
+        criteria = self.settings.get("FilterCriteria") or None
+        key = json.dumps(criteria, sort_keys=True)
+        if self._filters_key != key:
+            self._filters, self._filters_key = validate_filter_criteria(criteria), key
+        return self._filters
+
+    _filters: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    _filters_key: str | None = field(default=None, repr=False)
     enabled_at_sequence: int | None = None  # where LATEST starts
 
     def response(self) -> dict[str, Any]:
@@ -1037,7 +1050,6 @@ def _validate_settings(body: dict[str, Any], current: dict[str, Any] | None) -> 
         ESM_BATCH_SIZE_RANGE,
         ESM_BATCHING_WINDOW_MAX_S,
         ESM_FUNCTION_RESPONSE_TYPES,
-        ESM_MAX_FILTERS,
         ESM_PARALLELIZATION_RANGE,
         ESM_RECORD_AGE_RANGE_S,
         ESM_RETRY_ATTEMPTS_RANGE,
@@ -1108,18 +1120,12 @@ def _validate_settings(body: dict[str, Any], current: dict[str, Any] | None) -> 
                 "an Amazon SQS queue, Amazon SNS topic or Amazon S3 bucket ARN."
             )
     settings["DestinationConfig"] = {"OnFailure": dict(config.get("OnFailure") or {})}
-    criteria = settings["FilterCriteria"]
-    if criteria:
-        filters = criteria.get("Filters", []) if isinstance(criteria, dict) else None
-        if not isinstance(filters, list) or len(filters) > ESM_MAX_FILTERS:
-            raise _invalid(f"FilterCriteria must hold at most {ESM_MAX_FILTERS} filters.")
-        for item in filters:
-            try:
-                pattern = json.loads(item.get("Pattern", ""))
-            except (ValueError, AttributeError, TypeError):
-                pattern = None
-            if not isinstance(pattern, dict):
-                raise _invalid("Invalid filter pattern definition.")
+    from ..filters import FilterPatternError, validate_filter_criteria
+
+    try:
+        validate_filter_criteria(settings["FilterCriteria"] or None)
+    except FilterPatternError as exc:
+        raise _invalid(exc.aws_message) from None
     return settings
 
 

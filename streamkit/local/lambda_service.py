@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InvalidParameterError, SettleTimeoutError
+from ..filters import matches_any
 from ..limits import (
     GET_RECORDS_MAX_BYTES,
     GET_RECORDS_MAX_RECORDS,
@@ -217,6 +218,8 @@ class _Cursor:
     last_failure_unhandled: bool = True  # an error or timeout (not a partial batch response)
     discarded: int = 0
     discards: list[dict[str, Any]] = field(default_factory=list)  # the latest, newest last
+    filtered_out: int = 0  # records skipped by the mapping's filters
+    read_through: int | None = None  # the last sequence number read (kept or filtered out)
     failures_in_a_row: int = 0
     next_poll_at: float = 0.0
     finished: bool = False  # a closed shard processed to its end
@@ -490,10 +493,26 @@ class LocalLambdaService:
             )
             rows = _within_bytes(rows, GET_RECORDS_MAX_BYTES)  # one poll = one GetRecords' worth
             if rows:
+                cursor.position = rows[-1][0] + 1
+                cursor.read_through = rows[-1][0]
+                filters = mapping.filters
+                if (
+                    filters
+                ):  # checked before a record joins a batch; misses are skipped, not retried
+                    kept = [
+                        row
+                        for row in rows
+                        if matches_any(filters, {**row[1], "eventSourceARN": stream.arn})
+                    ]
+                    cursor.filtered_out += len(rows) - len(kept)
+                    rows = kept
+            if rows:
                 if cursor.first_buffered_at is None:
                     cursor.first_buffered_at = now
                 cursor.buffer.extend((seq, rec, enc, now) for seq, rec, enc in rows)
-                cursor.position = rows[-1][0] + 1
+            if not cursor.buffer and not cursor.segments and cursor.read_through is not None:
+                if cursor.checkpoint is None or cursor.checkpoint < cursor.read_through:
+                    self._checkpoint(mapping, cursor, cursor.read_through)  # past filtered records
             cursor.next_poll_at = now + self.poll_interval_s
             more_waiting = bool(rows) and store.read_shard(shard, cursor.position, 1) != []
             if more_waiting:
@@ -624,6 +643,8 @@ class LocalLambdaService:
                 del cursor.buffer[:processed]
                 cursor.first_buffered_at = cursor.buffer[0][3] if cursor.buffer else None
             if ok:
+                if not cursor.buffer and not rest and cursor.read_through is not None:
+                    self._checkpoint(mapping, cursor, max(batch[-1][0], cursor.read_through))
                 cursor.segments = rest
                 cursor.attempts = 0
                 cursor.batches += 1
@@ -870,6 +891,7 @@ class LocalLambdaService:
                                 "invocations": cursor.invocations if cursor else 0,
                                 "errors": cursor.errors if cursor else 0,
                                 "discarded": cursor.discarded if cursor else 0,
+                                "filtered_out": cursor.filtered_out if cursor else 0,
                                 "in_flight": bool(cursor and cursor.in_flight),
                                 "iterator_age_ms": cursor.iterator_age_ms if cursor else None,
                                 "last_error": cursor.last_error if cursor else None,
@@ -889,6 +911,7 @@ class LocalLambdaService:
                 "invocations",
                 "errors",
                 "discarded",
+                "filtered_out",
                 "in_flight",
                 "iterator_age_ms",
                 "last_error",
