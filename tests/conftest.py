@@ -90,3 +90,45 @@ def read_all(streams_client: Any, stream_arn: str) -> list[dict[str, Any]]:
 
 def stream_arn_of(client: Any, table: str) -> str:
     return client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+
+
+def zip_source(source: str, name: str = "app.py") -> bytes:
+    """A Lambda deployment package holding one Python file."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, source)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def fast_polling(aws):
+    """The local Lambda service polls every 10 ms during the test (AWS's 250 ms after it)."""
+    aws.set_poll_interval(0.01)
+    yield
+    aws.set_poll_interval(0.25)
+
+
+@pytest.fixture
+def deploy(aws):
+    """Deploy a function from Python source with the plain Lambda API: ``deploy(source)`` -> name."""
+    iam, lam = aws.client("iam"), aws.client("lambda")
+    role = iam.create_role(RoleName=f"test-role-{next(_names)}", AssumeRolePolicyDocument="{}")[
+        "Role"
+    ]["Arn"]
+
+    def deploy(source: str, timeout: int = 30) -> str:
+        name = f"test-fn-{next(_names)}"
+        lam.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": zip_source(source)},
+            Timeout=timeout,
+        )
+        return name
+
+    return deploy

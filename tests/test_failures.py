@@ -4,11 +4,9 @@ The reference for every number and message: AWS-FACTS §2.1–2.4 and §7."""
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import time
-import zipfile
 
 import pytest
 from conftest import load_fixture, read_all, stream_arn_of
@@ -37,42 +35,8 @@ def handler(event, context):
     print("EVENT " + json.dumps(event))
 """
 
+pytestmark = pytest.mark.usefixtures("fast_polling")
 _names = itertools.count(1)
-
-
-def _zip(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
-
-
-@pytest.fixture(autouse=True)
-def fast_polling(aws):
-    aws.set_poll_interval(0.01)
-    yield
-    aws.set_poll_interval(0.25)
-
-
-@pytest.fixture
-def deploy(aws):
-    iam, lam = aws.client("iam"), aws.client("lambda")
-    role = iam.create_role(RoleName=f"fail-role-{next(_names)}", AssumeRolePolicyDocument="{}")[
-        "Role"
-    ]["Arn"]
-
-    def deploy(source: str) -> str:
-        name = f"fail-fn-{next(_names)}"
-        lam.create_function(
-            FunctionName=name,
-            Runtime="python3.12",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": _zip(source)},
-        )
-        return name
-
-    return deploy
 
 
 @pytest.fixture

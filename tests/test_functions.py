@@ -15,11 +15,7 @@ FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
 _runs = itertools.count(1)
 
 
-@pytest.fixture(autouse=True)
-def fast_polling(aws):
-    aws.set_poll_interval(0.01)
-    yield
-    aws.set_poll_interval(0.25)
+pytestmark = pytest.mark.usefixtures("fast_polling")
 
 
 def _sent_to(aws, recipients):

@@ -3,10 +3,7 @@ with the Lambda API, writes to the table, ``settle()``, and the events read back
 
 from __future__ import annotations
 
-import io
-import itertools
 import time
-import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
@@ -39,43 +36,7 @@ def handler(event, context):
     raise ValueError("poison")
 """
 
-_names = itertools.count(1)
-
-
-def _zip(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
-
-
-@pytest.fixture(autouse=True)
-def fast_polling(aws):
-    aws.set_poll_interval(0.01)
-    yield
-    aws.set_poll_interval(0.25)
-
-
-@pytest.fixture
-def deploy(aws):
-    iam, lam = aws.client("iam"), aws.client("lambda")
-    role = iam.create_role(RoleName=f"svc-role-{next(_names)}", AssumeRolePolicyDocument="{}")[
-        "Role"
-    ]["Arn"]
-
-    def deploy(source: str = LOG_EVENT, timeout: int = 30) -> str:
-        name = f"svc-fn-{next(_names)}"
-        lam.create_function(
-            FunctionName=name,
-            Runtime="python3.12",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": _zip(source)},
-            Timeout=timeout,
-        )
-        return name
-
-    return deploy
+pytestmark = pytest.mark.usefixtures("fast_polling")
 
 
 def _mapping(aws, function, stream, **settings):
@@ -98,7 +59,7 @@ def test_events_are_what_aws_sends(aws, deploy, make_table):
     ddb = aws.client("dynamodb")
     table = make_table("NEW_AND_OLD_IMAGES", hash_key=("Id", "N"))
     stream = stream_arn_of(ddb, table)
-    function = deploy()
+    function = deploy(LOG_EVENT)
     _mapping(aws, function, stream)
     ddb.put_item(TableName=table, Item=sample[0]["dynamodb"]["NewImage"])
     ddb.put_item(TableName=table, Item=sample[1]["dynamodb"]["NewImage"])
@@ -140,7 +101,7 @@ def test_latest_sees_only_later_writes_and_batch_size_holds(aws, deploy, make_ta
     table = make_table("KEYS_ONLY")
     stream = stream_arn_of(ddb, table)
     ddb.put_item(TableName=table, Item={"pk": {"S": "before"}})
-    function = deploy()
+    function = deploy(LOG_EVENT)
     _mapping(
         aws,
         function,
@@ -162,7 +123,7 @@ def test_disabled_mapping_waits_then_resumes_and_deleted_stops(aws, deploy, make
     ddb, lam = aws.client("dynamodb"), aws.client("lambda")
     table = make_table("KEYS_ONLY")
     stream = stream_arn_of(ddb, table)
-    function = deploy()
+    function = deploy(LOG_EVENT)
     uuid = _mapping(aws, function, stream)
     ddb.put_item(TableName=table, Item={"pk": {"S": "one"}})
     aws.settle(10)
@@ -223,7 +184,7 @@ def test_two_mappings_on_one_stream_are_independent(aws, deploy, make_table):
     ddb = aws.client("dynamodb")
     table = make_table("KEYS_ONLY")
     stream = stream_arn_of(ddb, table)
-    first, second = deploy(), deploy()
+    first, second = deploy(LOG_EVENT), deploy(LOG_EVENT)
     _mapping(aws, first, stream)
     ddb.put_item(TableName=table, Item={"pk": {"S": "a"}})
     aws.settle(10)
@@ -244,7 +205,7 @@ def test_parent_shard_before_child(aws, deploy, make_table):
     ddb.put_item(TableName=table, Item={"pk": {"S": "parent"}})
     aws.roll_shards(table)
     ddb.put_item(TableName=table, Item={"pk": {"S": "child"}})
-    function = deploy()
+    function = deploy(LOG_EVENT)
     _mapping(aws, function, stream)
     aws.settle(10)
     keys = [r["dynamodb"]["Keys"]["pk"]["S"] for b in _records_received(aws, function) for r in b]
@@ -351,7 +312,7 @@ def test_grandchild_shard_waits_for_parent_and_grandparent(aws, deploy, make_tab
     for key in ("first", "second", "third"):
         ddb.put_item(TableName=table, Item={"pk": {"S": key}})
         aws.roll_shards(table)
-    function = deploy()
+    function = deploy(LOG_EVENT)
     _mapping(aws, function, stream)
     aws.settle(10)
     keys = [r["dynamodb"]["Keys"]["pk"]["S"] for b in _records_received(aws, function) for r in b]
