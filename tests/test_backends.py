@@ -40,7 +40,7 @@ def test_aws_without_credentials_refuses_and_says_how(no_aws_credentials):
 
 
 def test_aws_with_credentials_makes_no_call(no_aws_credentials, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE00")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "not-a-real-access-key")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example")
     backend = streamkit.connect("aws", region="eu-west-1")
     assert isinstance(backend, RemoteBackend)
@@ -49,7 +49,7 @@ def test_aws_with_credentials_makes_no_call(no_aws_credentials, monkeypatch):
 
 
 def test_aws_without_region(no_aws_credentials, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE00")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "not-a-real-access-key")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example")
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
