@@ -313,7 +313,9 @@ def test_ttl_only_filter_sees_only_service_deletions(aws, deploy, make_table):
     function = deploy(LOG_EVENT)
     pattern = {"userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]}}
     _mapping(aws, function, stream, FilterCriteria={"Filters": [{"Pattern": json.dumps(pattern)}]})
-    ddb.put_item(TableName=table, Item={"pk": {"S": "old"}, "ttl": {"N": "1000000000"}})
+    ddb.put_item(
+        TableName=table, Item={"pk": {"S": "old"}, "ttl": {"N": str(int(time.time()) - 60)}}
+    )
     ddb.put_item(TableName=table, Item={"pk": {"S": "mine"}})
     ddb.delete_item(TableName=table, Key={"pk": {"S": "mine"}})
     assert aws.expire_ttl(table) == 1
@@ -321,3 +323,64 @@ def test_ttl_only_filter_sees_only_service_deletions(aws, deploy, make_table):
     (received,) = events_from_logs(aws, function)
     (record,) = received.records
     assert record.keys == {"pk": "old"} and record.is_ttl_delete
+
+
+def test_records_expire_even_when_the_batch_is_full(aws, deploy, make_table, monkeypatch):
+    ddb = aws.client("dynamodb")
+    table = make_table("KEYS_ONLY")
+    function = deploy(ALWAYS_FAIL)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "poison"}})
+    uuid = _mapping(aws, function, stream_arn_of(ddb, table), BatchSize=1)
+    time.sleep(0.3)
+    start = fidelity.now()
+    monkeypatch.setattr(fidelity, "now", lambda: start + 24 * 3600 + 60)
+    aws.settle(20)
+    state = aws.mapping_state()
+    assert state[state["uuid"] == uuid].iloc[0]["discarded"] == 1
+
+
+def test_a_discard_then_filtered_records_on_a_closed_shard_settle(aws, deploy, make_table):
+    ddb = aws.client("dynamodb")
+    table = make_table("NEW_IMAGE")
+    stream = stream_arn_of(ddb, table)
+    function = deploy(ALWAYS_FAIL)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "v": {"N": "1"}})  # MODIFY: filtered out
+    aws.roll_shards(table)
+    pattern = json.dumps({"eventName": ["INSERT"]})
+    _mapping(
+        aws,
+        function,
+        stream,
+        MaximumRetryAttempts=0,
+        FilterCriteria={"Filters": [{"Pattern": pattern}]},
+    )
+    aws.settle(10)  # the discarded INSERT and the filtered MODIFY are both behind the checkpoint
+
+
+def test_a_filtered_backlog_is_skipped_quickly(aws, deploy, make_table):
+    ddb = aws.client("dynamodb")
+    table = make_table("KEYS_ONLY")
+    function = deploy(LOG_EVENT)
+    for start in range(0, 500, 25):
+        ddb.batch_write_item(
+            RequestItems={
+                table: [
+                    {"PutRequest": {"Item": {"pk": {"S": f"k{n}"}}}}
+                    for n in range(start, start + 25)
+                ]
+            }
+        )
+    pattern = json.dumps({"eventName": ["REMOVE"]})
+    aws.set_poll_interval(0.25)  # AWS's rate: 500 skipped records must not take 500 polls
+    began = time.monotonic()
+    _mapping(
+        aws,
+        function,
+        stream_arn_of(ddb, table),
+        BatchSize=1,
+        FilterCriteria={"Filters": [{"Pattern": pattern}]},
+    )
+    aws.settle(10)
+    assert time.monotonic() - began < 5
+    assert events_from_logs(aws, function) == []

@@ -1177,8 +1177,9 @@ def _lambda_create(original: Any) -> Any:
                     enabled=bool(body.get("Enabled", True)),
                 )
                 mappings.mappings[mapping_id] = mapping
+                body = json.dumps(mapping.response())  # as created: State "Creating"
             _mappings_changed()
-            return 202, {"status": 202}, json.dumps(mapping.response())
+            return 202, {"status": 202}, body
         except LambdaApiError as exc:
             return exc.response()
 
@@ -1256,10 +1257,11 @@ def _lambda_update(original: Any) -> Any:
                     mapping.state = "Updating"
                 mapping.state_transition_reason = "User action"
                 mapping.last_modified = now()
+                response = json.dumps(mapping.response())  # before the service moves it on
             except LambdaApiError as exc:
                 return exc.response()
         _mappings_changed()
-        return 202, {"status": 202}, json.dumps(mapping.response())
+        return 202, {"status": 202}, response
 
     return update_event_source_mapping
 
@@ -1278,8 +1280,9 @@ def _lambda_delete(original: Any) -> Any:
                 return exc.response()
             mapping.state = "Deleting"
             mapping.state_transition_reason = "User action"
+            response = json.dumps(mapping.response())
         _mappings_changed()
-        return 202, {"status": 202}, json.dumps(mapping.response())
+        return 202, {"status": 202}, response
 
     return delete_event_source_mapping
 

@@ -289,6 +289,7 @@ class LocalLambdaService:
         self._tick_count = 0
         self.loop_error: str | None = None  # the last unexpected error of the loop, if any
         self._outbox: list[tuple[Any, ...]] = []  # failure records to deliver after a pass
+        self._undelivered = 0  # failure records discarded but not yet sent (settle waits for them)
         self._boto: Any = None
         self._executor = ThreadPoolExecutor(max_concurrency, thread_name_prefix="streamkit-invoke")
         self._runtime: Any = None
@@ -477,21 +478,22 @@ class LocalLambdaService:
         batch_size = int(settings["BatchSize"])
         window = float(settings["MaximumBatchingWindowInSeconds"])
         store = fidelity.store_for(*self._account_region(stream.arn))
+        shard.trim(fidelity.now())  # retention runs whether or not we poll
         if cursor.retry_at > now and cursor.segments:
             return cursor.retry_at
         # poll
         if now >= cursor.next_poll_at and len(cursor.buffer) < batch_size:
-            shard.trim(fidelity.now())
             if cursor.position <= shard.trimmed_through:  # expired before it was read
                 cursor.position = shard.trimmed_through + 1
-                cursor.checkpoint = shard.trimmed_through
+                if not cursor.buffer and not cursor.segments:
+                    self._checkpoint(mapping, cursor, shard.trimmed_through)
                 cursor.last_error = "records expired (24 h retention) before they were read"
-            rows = store.read_shard(
-                shard,
-                cursor.position,
-                min(GET_RECORDS_MAX_RECORDS, batch_size - len(cursor.buffer)),
-            )
+            wanted = GET_RECORDS_MAX_RECORDS
+            if not mapping.filters:  # without filters, read no more than the batch can take
+                wanted = min(wanted, batch_size - len(cursor.buffer))
+            rows = store.read_shard(shard, cursor.position, wanted)
             rows = _within_bytes(rows, GET_RECORDS_MAX_BYTES)  # one poll = one GetRecords' worth
+            read_any = bool(rows)
             if rows:
                 cursor.position = rows[-1][0] + 1
                 cursor.read_through = rows[-1][0]
@@ -510,11 +512,9 @@ class LocalLambdaService:
                 if cursor.first_buffered_at is None:
                     cursor.first_buffered_at = now
                 cursor.buffer.extend((seq, rec, enc, now) for seq, rec, enc in rows)
-            if not cursor.buffer and not cursor.segments and cursor.read_through is not None:
-                if cursor.checkpoint is None or cursor.checkpoint < cursor.read_through:
-                    self._checkpoint(mapping, cursor, cursor.read_through)  # past filtered records
+            self._skip_filtered(mapping, cursor)
             cursor.next_poll_at = now + self.poll_interval_s
-            more_waiting = bool(rows) and store.read_shard(shard, cursor.position, 1) != []
+            more_waiting = read_any and store.read_shard(shard, cursor.position, 1) != []
             if more_waiting:
                 cursor.next_poll_at = now  # behind: poll again at once
         # discard, on record, what expired while waiting (retention, MaximumRecordAgeInSeconds)
@@ -547,6 +547,7 @@ class LocalLambdaService:
             return min(cursor.next_poll_at, (cursor.first_buffered_at or now) + window)
         # a closed shard read and processed to its end lets its children start
         if not shard.is_open and not store.read_shard(shard, cursor.position, 1):
+            self._skip_filtered(mapping, cursor)
             cursor.finished = True
         return cursor.next_poll_at
 
@@ -658,10 +659,25 @@ class LocalLambdaService:
                 return
             cursor.errors += 1
             cursor.failures_in_a_row += 1
-            cursor.attempts += 1
-            cursor.last_failure_unhandled = not isinstance(result, _PartialFailure)
             failed = len(batch) - processed
             settings = mapping.settings if mapping is not None else {}
+            reached_function = not isinstance(result, BaseException) or isinstance(
+                result, _PartialFailure
+            )
+            low, high = _RETRY_BACKOFF_S
+            cursor.retry_at = time.monotonic() + min(
+                high, low * 2 ** min(cursor.failures_in_a_row - 1, 16)
+            )
+            cursor.last_error, problem = _describe_failure(result)
+            if mapping is not None:
+                mapping.last_processing_result = problem
+            if not reached_function:
+                # AWS: errors before the function runs (function missing, service trouble) are
+                # retried until the records expire or pass their maximum age; they use no retries
+                cursor.segments = [failed, *rest]
+                return
+            cursor.attempts += 1
+            cursor.last_failure_unhandled = not isinstance(result, _PartialFailure)
             if isinstance(result, _PartialFailure) and verdict is not None and verdict >= 0:
                 cursor.segments = [failed, *rest]  # split at the reported record
             elif settings.get("BisectBatchOnFunctionError") and failed > 1:
@@ -670,13 +686,7 @@ class LocalLambdaService:
                 cursor.attempts = 0
             else:
                 cursor.segments = [failed, *rest]
-            low, high = _RETRY_BACKOFF_S
-            cursor.retry_at = time.monotonic() + min(
-                high, low * 2 ** (cursor.failures_in_a_row - 1)
-            )
-            cursor.last_error, problem = _describe_failure(result)
             if mapping is not None:
-                mapping.last_processing_result = problem
                 retries = int(settings.get("MaximumRetryAttempts", -1))
                 if retries >= 0 and cursor.attempts > retries:
                     stream = fidelity.store_for(
@@ -693,6 +703,14 @@ class LocalLambdaService:
         cursor.checkpoint = sequence
         if mapping is not None:
             mapping.checkpoints[cursor.shard_id] = sequence
+
+    def _skip_filtered(self, mapping: fidelity.Mapping, cursor: _Cursor) -> None:
+        """With nothing pending, checkpoint past what was read and filtered out (AWS: "the streams
+        iterator advances past this record")."""
+        if cursor.buffer or cursor.segments or cursor.in_flight or cursor.read_through is None:
+            return
+        if cursor.checkpoint is None or cursor.checkpoint < cursor.read_through:
+            self._checkpoint(mapping, cursor, cursor.read_through)
 
     def _discard(
         self,
@@ -721,11 +739,12 @@ class LocalLambdaService:
                 cursor.segments.pop(0)
                 cursor.attempts = 0
         cursor.discarded += len(rows)
+        cursor.failures_in_a_row = 0  # the shard moves on
         destination = (
             (mapping.settings.get("DestinationConfig") or {}).get("OnFailure") or {}
         ).get("Destination")
         message = failure_record(
-            request_id=cursor.last_request_id or str(uuid.uuid4()),
+            request_id=(cursor.last_request_id if invoke_count else None) or str(uuid.uuid4()),
             function_arn=mapping.function_arn,
             condition=condition,
             invoke_count=invoke_count,
@@ -748,6 +767,8 @@ class LocalLambdaService:
         if destination:
             event = {"Records": [{**row[1], "eventSourceARN": stream.arn} for row in rows]}
             self._outbox.append((destination, message, event, entry, mapping.uuid, cursor.shard_id))
+            self._undelivered += 1
+        self._skip_filtered(mapping, cursor)
 
     def _deliver(self) -> None:
         """Send the failure records the last pass produced (outside the backend's lock)."""
@@ -767,6 +788,9 @@ class LocalLambdaService:
             except Exception as exc:  # recorded on the discard, never lost silently
                 entry["delivered"] = False
                 entry["delivery_error"] = f"{type(exc).__name__}: {exc}"
+                self.loop_error = f"on-failure destination {destination}: {entry['delivery_error']}"
+            finally:
+                self._undelivered -= 1
 
     def _session(self) -> Any:
         import boto3
@@ -784,6 +808,10 @@ class LocalLambdaService:
     def _behind(self) -> list[str]:
         """Why each enabled mapping is not caught up yet (empty when all are)."""
         reasons = []
+        if self._undelivered:
+            reasons.append(
+                f"{self._undelivered} failure record(s) not yet sent to their destination"
+            )
         with fidelity._LOCK:
             for _, store in self._stores():
                 for mapping in store.mappings.values():
@@ -806,13 +834,15 @@ class LocalLambdaService:
                         cursor = runner.cursors.get(shard.shard_id)
                         last = shard.sequence_numbers[-1] if shard.sequence_numbers else None
                         start = self._start_position(mapping, runner, shard)
-                        if last is None or last < start:
-                            continue
                         done = cursor.checkpoint if cursor and cursor.checkpoint else start - 1
-                        if done < last:
+                        pending = 0  # records the stream still holds past the checkpoint ...
+                        if last is not None and last >= start and done < last:
                             pending = len(shard.sequence_numbers) - _bisect_right(
                                 shard.sequence_numbers, done
                             )
+                        if cursor is not None:  # ... or read, and not yet processed or discarded
+                            pending = max(pending, len(cursor.buffer))
+                        if pending:
                             why = (
                                 f"; last error: {cursor.last_error}"
                                 if cursor and cursor.errors and cursor.last_error
