@@ -14,18 +14,17 @@ crashes, timeouts, wall time); every assertion message carries them too.
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import shutil
 import tempfile
 import time
-import zipfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from conftest import zip_source
 
 KEYS = 400  # distinct partition keys
 ROUNDS = 26  # writes per key, versions v = 0 .. ROUNDS - 1: KEYS * ROUNDS >= 10,000 writes
@@ -118,13 +117,6 @@ _names = itertools.count(1)
 
 def _key(index: int) -> str:
     return f"key-{index:04d}"
-
-
-def _zip(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
 
 
 def _requests() -> list[list[dict[str, Any]]]:
@@ -246,7 +238,7 @@ def run_scenario(aws: Any, settle_timeout: float = 75.0) -> Run:
         Runtime="python3.12",
         Role=role,
         Handler="app.handler",
-        Code={"ZipFile": _zip(FUNCTION)},
+        Code={"ZipFile": zip_source(FUNCTION)},
         Timeout=TIMEOUT_S,
         Environment={
             "Variables": {"FAULT_DIR": fault_dir, "FIRST_TIME_FAULTS": json.dumps(first_time)}

@@ -19,7 +19,10 @@ def handler(event, context):
     print("EVENT " + json.dumps(event))
 """
 
-FAIL_FIRST_TIME = """
+
+def fails_first(times: int) -> str:
+    """A handler that logs each event and raises on its first ``times`` invocations."""
+    return f"""
 import json
 calls = 0
 
@@ -27,9 +30,12 @@ def handler(event, context):
     global calls
     calls += 1
     print("EVENT " + json.dumps(event))
-    if calls == 1:
-        raise RuntimeError("first call fails")
+    if calls <= {times}:
+        raise RuntimeError("failing call " + str(calls))
 """
+
+
+FAIL_FIRST_TIME = fails_first(1)
 
 ALWAYS_FAIL = """
 def handler(event, context):
@@ -319,17 +325,7 @@ def test_grandchild_shard_waits_for_parent_and_grandparent(aws, deploy, make_tab
     assert keys == ["first", "second", "third"]
 
 
-FAIL_TWICE = """
-import json
-calls = 0
-
-def handler(event, context):
-    global calls
-    calls += 1
-    print("EVENT " + json.dumps(event))
-    if calls <= 2:
-        raise RuntimeError("not yet")
-"""
+FAIL_TWICE = fails_first(2)
 
 
 def test_a_retried_batch_does_not_grow(aws, deploy, make_table):

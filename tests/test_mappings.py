@@ -3,22 +3,13 @@
 
 from __future__ import annotations
 
-import io
 import time
-import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import stream_arn_of
+from conftest import stream_arn_of, zip_source
 
 NOOP = "def handler(event, context):\n    return None\n"
-
-
-def _zip(source: str = NOOP) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
 
 
 _functions = iter(range(1, 10_000))
@@ -39,7 +30,7 @@ def function(aws):
         Runtime="python3.12",
         Role=role,
         Handler="app.handler",
-        Code={"ZipFile": _zip()},
+        Code={"ZipFile": zip_source(NOOP)},
     )
     return name
 
