@@ -4,9 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_FLAGS ?= -p no:cacheprovider
+# Tests and committed outputs always use the embedded backend, whatever the shell says.
+LOCAL := STREAMKIT_BACKEND=local
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test test-unit test-notebooks lint bench check notebooks clean
+.PHONY: help install lab lab-aws test test-unit test-notebooks lint bench check notebooks clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -20,20 +22,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv if missing and install the kit with everything to run and test it
 
-lab: install ## Open JupyterLab on notebooks/
+lab: install ## Open JupyterLab on notebooks/ (embedded local AWS)
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
+lab-aws: install ## Open JupyterLab with the notebooks on your AWS account (README: Run it on AWS)
+	STREAMKIT_BACKEND=aws $(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+
 test: install ## Unit tests, then every notebook under nbval (what CI runs)
-	$(BIN)/pytest tests notebooks --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg $(PYTEST_FLAGS)
+	$(LOCAL) $(BIN)/pytest tests notebooks --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg $(PYTEST_FLAGS)
 
 test-unit: install ## Unit tests only
-	$(BIN)/pytest tests $(PYTEST_FLAGS)
+	$(LOCAL) $(BIN)/pytest tests $(PYTEST_FLAGS)
 
 test-notebooks: install ## Notebooks under nbval only
-	$(BIN)/pytest notebooks --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg $(PYTEST_FLAGS)
+	$(LOCAL) $(BIN)/pytest notebooks --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg $(PYTEST_FLAGS)
 
 notebooks: install ## Re-run every notebook top to bottom and save it with its outputs
-	cd notebooks && for nb in [0-9][0-9]_*.ipynb; do ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+	cd notebooks && for nb in [0-9][0-9]_*.ipynb; do $(LOCAL) ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
 
 lint: install ## ruff on the package, tests, benchmarks and notebooks
 	$(BIN)/ruff check streamkit tests bench notebooks

@@ -3,11 +3,20 @@
 Every helper in streamkit takes a :class:`Backend` as its first argument and only ever calls AWS
 through ``backend.client(...)``, so the same notebook code runs on every backend. Real AWS is used
 only when asked for by name; nothing ever falls back to it.
+
+A backend also says *what is the kit's*: every name the helpers create or look up gets the backend's
+:attr:`Backend.prefix` (``streamkit-`` by default), and everything they create carries the tag
+``streamkit-run = <run id>``. :func:`streamkit.triggers.teardown` deletes only what carries the tag.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
+import sys
 import threading
+import time
+from collections import Counter
 from typing import Any
 from urllib.parse import urlparse
 
@@ -15,14 +24,56 @@ import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
 
-from .errors import CredentialsMissingError, InvalidParameterError
+from .errors import (
+    BackendError,
+    CredentialsMissingError,
+    InvalidParameterError,
+    LocalOnlyError,
+)
 
-__all__ = ["Backend", "RemoteBackend", "connect", "BACKEND_KINDS"]
+__all__ = [
+    "BACKEND_ENV_VAR",
+    "BACKEND_KINDS",
+    "DEFAULT_PREFIX",
+    "RUN_TAG",
+    "Backend",
+    "RemoteBackend",
+    "check_caller",
+    "connect",
+    "mask_account",
+]
 
 #: What :func:`connect` accepts besides an ``http(s)://`` URL.
 BACKEND_KINDS = ("local", "aws")
+#: The environment variable the notebooks' first cell reads to choose the backend (default local).
+BACKEND_ENV_VAR = "STREAMKIT_BACKEND"
+#: The name prefix of everything the kit creates, unless ``connect(prefix=...)`` says otherwise.
+DEFAULT_PREFIX = "streamkit-"
+#: The tag key on everything the kit creates; its value is the run id.
+RUN_TAG = "streamkit-run"
+
+# Lowercase so that it also makes valid S3 bucket names; at most 20 characters to leave room for
+# the name itself in the shortest name limit (64 characters for roles and functions).
+_PREFIX = re.compile(r"[a-z][a-z0-9-]{0,19}")
+_VALID_PREFIX = (
+    "1 to 20 lowercase letters, digits or '-', starting with a letter (e.g. 'streamkit-')"
+)
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 _CLIENT_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"})
+# Real AWS throttles control-plane calls (IAM, Lambda, CloudWatch Logs) under bursts: back off
+# more patiently there (botocore's standard mode: exponential backoff with jitter, 20 s cap).
+_AWS_CLIENT_CONFIG = Config(retries={"max_attempts": 8, "mode": "standard"})
+
+
+def mask_account(account_id: str) -> str:
+    """An account id with all but its last four digits hidden: ``********9012``."""
+    return "*" * max(len(account_id) - 4, 0) + account_id[-4:]
+
+
+def _new_run_id() -> str:
+    """A run id: the UTC start time and four random hex digits, e.g. ``20261127-150312-3fa9``."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
 
 
 class Backend:
@@ -38,41 +89,137 @@ class Backend:
         Where requests go; ``None`` for real AWS.
     session : boto3.Session
         The session clients are made from.
+    prefix : str
+        The name prefix of everything the kit creates or looks up (``""``: none, for tests and
+        emulators only; real AWS always has one).
+    run_id : str
+        The value of the :data:`RUN_TAG` tag on everything created through this backend.
+    show_progress : bool
+        Whether slow waits (role propagation, a mapping being created, logs arriving) print what
+        they wait for. On by default everywhere but the embedded backend, where nothing is slow.
+    api_calls : collections.Counter
+        Every AWS API call made through :meth:`client`, as ``"service:Operation"``, e.g.
+        ``"lambda:CreateEventSourceMapping"`` (what ``docs/iam/streamkit-user-policy.json`` must allow).
     """
 
     kind: str = "endpoint"
 
-    def __init__(self, region: str, endpoint_url: str | None, session: boto3.Session):
+    def __init__(
+        self,
+        region: str,
+        endpoint_url: str | None,
+        session: boto3.Session,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        run_id: str | None = None,
+    ):
         self.region = region
         self.endpoint_url = endpoint_url
         self.session = session
         self._clients: dict[str, BaseClient] = {}
         self._clients_lock = threading.Lock()
-        self._created: list[tuple[str, str]] = []
+        self.prefix = prefix
+        self.run_id = run_id if run_id is not None else _new_run_id()
+        self.show_progress = not self.is_local
+        self.api_calls: Counter[str] = Counter()
+        self._account_id: str | None = None
+
+    # -- what is the kit's -------------------------------------------------------------------------
 
     @property
-    def created(self) -> list[tuple[str, str]]:
-        """What the kit created through this backend, oldest first, as ``(kind, identifier)``.
+    def prefix(self) -> str:
+        """The name prefix of everything the kit creates or looks up through this backend."""
+        return self._prefix
 
-        Kinds: ``"table"``, ``"role"``, ``"function"``, ``"event-source-mapping"``, ``"log-group"``,
-        ``"queue"``, ``"topic"``, ``"bucket"``. Teardown deletes exactly these, newest first.
+    @prefix.setter
+    def prefix(self, value: str) -> None:
+        if not isinstance(value, str) or not (value == "" or _PREFIX.fullmatch(value)):
+            raise InvalidParameterError("prefix", value, _VALID_PREFIX + ", or '' for none")
+        if value == "" and self.kind == "aws":
+            raise InvalidParameterError("prefix", value, _VALID_PREFIX + " (real AWS needs one)")
+        self._prefix = value
+
+    @property
+    def run_id(self) -> str:
+        """The run id: the value of the ``streamkit-run`` tag on what this backend creates."""
+        return self._run_id
+
+    @run_id.setter
+    def run_id(self, value: str) -> None:
+        if not isinstance(value, str) or not _RUN_ID.fullmatch(value):
+            raise InvalidParameterError(
+                "run_id", value, "1 to 64 letters, digits, '_', '.' or '-', starting alphanumeric"
+            )
+        self._run_id = value
+
+    def name(self, name: str) -> str:
+        """The AWS name of a kit resource: ``name`` with the prefix (unchanged if it has it already).
+
+        ARNs and URLs are returned unchanged.
+
+        Examples
+        --------
+        >>> from streamkit.backends import RemoteBackend
+        >>> backend = RemoteBackend("endpoint", "us-east-1", "http://127.0.0.1:1", None)
+        >>> backend.name("Users"), backend.name("streamkit-Users")
+        ('streamkit-Users', 'streamkit-Users')
         """
-        return list(self._created)
+        if not isinstance(name, str) or not name:
+            raise InvalidParameterError("name", name, "a non-empty name")
+        if name.startswith((self.prefix, "arn:", "http://", "https://")):
+            return name
+        return self.prefix + name
 
-    def register(self, kind: str, identifier: str) -> None:
-        """Record that the kit created a resource (once; re-registering is harmless)."""
-        if (kind, identifier) not in self._created:
-            self._created.append((kind, identifier))
+    def owns(self, name: str) -> bool:
+        """Whether ``name`` (a name or an ARN's last part) carries this backend's prefix."""
+        return name.rsplit(":", 1)[-1].rsplit("/", 1)[-1].startswith(self.prefix)
 
-    def forget(self, kind: str, identifier: str) -> None:
-        """Drop a resource from :attr:`created` (after it was deleted)."""
-        if (kind, identifier) in self._created:
-            self._created.remove((kind, identifier))
+    @property
+    def tags(self) -> dict[str, str]:
+        """The tags everything created through this backend carries: ``{"streamkit-run": run_id}``."""
+        return {RUN_TAG: self.run_id}
+
+    @property
+    def tag_list(self) -> list[dict[str, str]]:
+        """:attr:`tags` as DynamoDB, IAM and SNS take them: ``[{"Key": ..., "Value": ...}]``."""
+        return [{"Key": key, "Value": value} for key, value in self.tags.items()]
+
+    # -- where we are ------------------------------------------------------------------------------
+
+    @property
+    def account_id(self) -> str:
+        """The account the credentials belong to (STS ``GetCallerIdentity``, asked once)."""
+        if self._account_id is None:
+            self._account_id = str(self.client("sts").get_caller_identity()["Account"])
+        return self._account_id
+
+    @account_id.setter
+    def account_id(self, value: str) -> None:
+        self._account_id = value
+
+    def describe(self) -> str:
+        """One line saying where the kit's calls go: kind, masked account, region, prefix, run.
+
+        Notebooks print it before their first change, so a user sees which account they are about
+        to change. The account id is masked (``********9012``) so that output can be shared.
+        """
+        where = {"aws": "real AWS", "local": "embedded local AWS"}.get(
+            self.kind, f"endpoint {self.endpoint_url}"
+        )
+        return (
+            f"backend: {where} | account {mask_account(self.account_id)} | region {self.region} | "
+            f"names {self.prefix}* | run {self.run_id}"
+        )
 
     @property
     def is_local(self) -> bool:
         """Whether this is the embedded backend (where local-only steps such as shard rollover exist)."""
         return self.kind == "local"
+
+    def progress(self, message: str) -> None:
+        """Report a slow wait (printed when :attr:`show_progress` is on)."""
+        if self.show_progress:
+            print(f"[streamkit] {message}", file=sys.stdout, flush=True)
 
     def client(self, service_name: str) -> Any:
         """A boto3 client for ``service_name`` bound to this backend (cached; clients are thread-safe).
@@ -85,11 +232,23 @@ class Backend:
         with self._clients_lock:
             client = self._clients.get(service_name)
             if client is None:
+                config = _AWS_CLIENT_CONFIG if self.kind == "aws" else _CLIENT_CONFIG
                 client = self.session.client(
-                    service_name, endpoint_url=self.endpoint_url, config=_CLIENT_CONFIG
+                    service_name, endpoint_url=self.endpoint_url, config=config
                 )
+                self._count_calls(client)
                 self._clients[service_name] = client
             return client
+
+    def _count_calls(self, client: BaseClient) -> None:
+        """Count each API call of ``client`` in :attr:`api_calls` (once per call, not per retry)."""
+        service = client.meta.service_model.service_name
+        calls = self.api_calls
+
+        def count(model: Any, **_: Any) -> None:
+            calls[f"{service}:{model.name}"] += 1
+
+        client.meta.events.register_first("before-call.*.*", count)
 
     def settle(self, timeout: float = 30.0) -> None:
         """Wait until every trigger has caught up. Remote backends are never waited for here.
@@ -100,6 +259,25 @@ class Backend:
             Seconds to wait at the most.
         """
 
+    # The embedded backend's views of the local Lambda service. On AWS these do not exist: the
+    # notebooks check ``is_local`` and say what to look at instead.
+
+    def mapping_state(self) -> Any:
+        """Per-mapping, per-shard state of the local Lambda service (embedded backend only)."""
+        raise LocalOnlyError("mapping_state()", "describe_trigger() and the IteratorAge metric")
+
+    def discarded_batches(self) -> Any:
+        """Batches the local Lambda service gave up on (embedded backend only)."""
+        raise LocalOnlyError("discarded_batches()", "the on-failure destination's messages")
+
+    def sent_emails(self) -> Any:
+        """E-mails sent through the embedded SES (embedded backend only)."""
+        raise LocalOnlyError("sent_emails()", "the recipients' inboxes")
+
+    def expire_ttl(self, table_name: str | None = None, *, at: float | None = None) -> int:
+        """Delete expired TTL items now (embedded backend only)."""
+        raise LocalOnlyError("expire_ttl()", "DynamoDB's own TTL process (within about 48 hours)")
+
     def __repr__(self) -> str:
         where = self.endpoint_url or "AWS"
         return f"<{type(self).__name__} kind={self.kind!r} region={self.region!r} at {where}>"
@@ -108,34 +286,96 @@ class Backend:
 class RemoteBackend(Backend):
     """Real AWS (``kind="aws"``) or an endpoint you run yourself (DynamoDB Local, LocalStack)."""
 
-    def __init__(self, kind: str, region: str, endpoint_url: str | None, session: boto3.Session):
-        super().__init__(region, endpoint_url, session)
+    def __init__(
+        self,
+        kind: str,
+        region: str,
+        endpoint_url: str | None,
+        session: boto3.Session,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        run_id: str | None = None,
+    ):
         self.kind = kind
+        super().__init__(region, endpoint_url, session, prefix=prefix, run_id=run_id)
 
 
-def _connect_aws(region: str | None, profile: str | None) -> RemoteBackend:
+_HOW_TO_PROVIDE_CREDENTIALS = (
+    "Provide them the standard way: `aws configure` (or `aws sso login --profile NAME` and "
+    "AWS_PROFILE=NAME), or the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables. Or "
+    'keep working offline with streamkit.connect("local").'
+)
+
+
+def check_caller(backend: Backend) -> str:
+    """Ask STS who the credentials belong to (``GetCallerIdentity``); the account id.
+
+    Called by :func:`connect` for real AWS before anything else, so that missing, expired or
+    invalid credentials stop the walkthrough before its first change.
+
+    Raises
+    ------
+    CredentialsMissingError
+        When STS refuses the credentials, with the way to provide valid ones.
+    BackendError
+        When AWS cannot be reached at all.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+    try:
+        return backend.account_id
+    except EndpointConnectionError as exc:
+        raise BackendError(
+            f"Cannot reach AWS ({exc}). Check the network and the region {backend.region!r}; "
+            'or keep working offline with streamkit.connect("local").'
+        ) from exc
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise CredentialsMissingError(
+            f"AWS refused the credentials ({error.get('Code')}: {error.get('Message')}), so "
+            f"streamkit will not use real AWS. {_HOW_TO_PROVIDE_CREDENTIALS}"
+        ) from exc
+    except BotoCoreError as exc:  # NoCredentialsError, an expired SSO token, a broken profile
+        raise CredentialsMissingError(
+            f"No usable AWS credentials ({exc}), so streamkit will not use real AWS. "
+            f"{_HOW_TO_PROVIDE_CREDENTIALS}"
+        ) from exc
+
+
+def _connect_aws(
+    region: str | None, profile: str | None, prefix: str | None, run_id: str | None
+) -> RemoteBackend:
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
     except Exception as exc:  # botocore's ProfileNotFound and friends
         raise CredentialsMissingError(f"Cannot use AWS profile {profile!r}: {exc}") from exc
     if session.get_credentials() is None:
         raise CredentialsMissingError(
-            "No AWS credentials found, so streamkit will not use real AWS. Provide them the standard "
-            "way: `aws configure` (or `aws sso login --profile NAME` and AWS_PROFILE=NAME), or the "
-            "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables. Or keep working "
-            'offline with streamkit.connect("local").'
+            f"No AWS credentials found, so streamkit will not use real AWS. "
+            f"{_HOW_TO_PROVIDE_CREDENTIALS}"
         )
     if session.region_name is None:
         raise CredentialsMissingError(
             "No AWS region configured: pass region=... or set AWS_REGION / AWS_DEFAULT_REGION."
         )
-    return RemoteBackend("aws", session.region_name, None, session)
+    backend = RemoteBackend(
+        "aws",
+        session.region_name,
+        None,
+        session,
+        prefix=DEFAULT_PREFIX if prefix is None else prefix,
+        run_id=run_id,
+    )
+    check_caller(backend)
+    return backend
 
 
-def _connect_endpoint(url: str, region: str | None) -> RemoteBackend:
+def _connect_endpoint(
+    url: str, region: str | None, prefix: str | None, run_id: str | None
+) -> RemoteBackend:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise InvalidParameterError("backend", url, ("local", "aws", "an http(s):// endpoint URL"))
+        raise InvalidParameterError("backend", url, _VALID_BACKENDS)
     session = boto3.Session(region_name=region or "us-east-1")
     if session.get_credentials() is None:  # emulators accept any key; use obvious fake ones
         session = boto3.Session(
@@ -143,24 +383,49 @@ def _connect_endpoint(url: str, region: str | None) -> RemoteBackend:
             aws_secret_access_key="testing",
             region_name=region or "us-east-1",
         )
-    return RemoteBackend("endpoint", session.region_name, url, session)
+    return RemoteBackend(
+        "endpoint",
+        session.region_name,
+        url,
+        session,
+        prefix=DEFAULT_PREFIX if prefix is None else prefix,
+        run_id=run_id,
+    )
+
+
+_VALID_BACKENDS = ("local", "aws", "an http(s):// endpoint URL")
 
 
 def connect(
-    backend: str = "local", *, region: str | None = None, profile: str | None = None
+    backend: str = "local",
+    *,
+    region: str | None = None,
+    profile: str | None = None,
+    prefix: str | None = None,
+    run_id: str | None = None,
 ) -> Backend:
     """The backend the helpers talk to.
+
+    Nothing here reads the environment: the notebooks pass
+    ``os.environ.get("STREAMKIT_BACKEND", "local")`` (:data:`BACKEND_ENV_VAR`) themselves, so the
+    switch to real AWS is always visible where it is made.
 
     Parameters
     ----------
     backend : str
         ``"local"`` (default): start, or reuse, the embedded local AWS in this process.
-        ``"aws"``: real AWS through the standard credential chain; used only when asked for.
+        ``"aws"``: real AWS through the standard credential chain; used only when asked for. The
+        credentials are checked with STS before this returns.
         ``"http://..."`` / ``"https://..."``: an endpoint you run (DynamoDB Local, LocalStack).
     region : str, optional
         AWS region. Defaults to us-east-1 locally, the configured region on AWS.
     profile : str, optional
         AWS named profile (``"aws"`` only).
+    prefix : str, optional
+        Name prefix of everything the kit creates (default ``"streamkit-"``).
+    run_id : str, optional
+        Value of the ``streamkit-run`` tag on everything created (default: a new one, made of
+        the UTC time and 4 random hex digits). Pass an earlier run's id to tear it down.
 
     Returns
     -------
@@ -169,20 +434,24 @@ def connect(
     Raises
     ------
     InvalidParameterError
-        For any other ``backend`` value.
+        For any other ``backend`` value, or a prefix that is not valid.
     CredentialsMissingError
-        For ``"aws"`` without credentials or region.
+        For ``"aws"`` without credentials or region, or with credentials STS refuses.
     """
     if not isinstance(backend, str):
-        raise InvalidParameterError(
-            "backend", backend, ("local", "aws", "an http(s):// endpoint URL")
-        )
+        raise InvalidParameterError("backend", backend, _VALID_BACKENDS)
+    backend = backend.strip()
     if backend == "local":
         from .local import LocalAWS
 
-        return LocalAWS.shared(region or "us-east-1")
+        local = LocalAWS.shared(region or "us-east-1")
+        if prefix is not None:
+            local.prefix = prefix
+        if run_id is not None:
+            local.run_id = run_id
+        return local
     if backend == "aws":
-        return _connect_aws(region, profile)
+        return _connect_aws(region, profile, prefix, run_id)
     if backend.startswith(("http://", "https://")):
-        return _connect_endpoint(backend, region)
-    raise InvalidParameterError("backend", backend, ("local", "aws", "an http(s):// endpoint URL"))
+        return _connect_endpoint(backend, region, prefix, run_id)
+    raise InvalidParameterError("backend", backend, _VALID_BACKENDS)

@@ -25,6 +25,8 @@ __all__ = [
     "TriggerNotFoundError",
     "TriggerTimeoutError",
     "FunctionNotFoundError",
+    "LocalOnlyError",
+    "NotOwnedError",
 ]
 
 
@@ -189,4 +191,31 @@ class FunctionNotFoundError(StreamkitError, LookupError):
         super().__init__(
             f"Function {function!r} does not exist: deploy it first with "
             "deploy_function(backend, name, source_dir, role_arn=...)."
+        )
+
+
+class LocalOnlyError(StreamkitError):
+    """A step that exists only on the embedded backend was called on another backend."""
+
+    def __init__(self, what: str, instead: str):
+        self.what = what
+        super().__init__(
+            f"{what} exists only on the embedded backend (streamkit.connect('local')); on AWS, "
+            f"look at {instead} instead."
+        )
+
+
+class NotOwnedError(StreamkitError):
+    """A resource with the kit's name exists but was not created by streamkit (no run tag).
+
+    streamkit never changes or deletes what it did not create.
+    """
+
+    def __init__(self, kind: str, name: str, tag_key: str):
+        self.kind = kind
+        self.resource_name = name
+        super().__init__(
+            f"The {kind} {name!r} exists but has no {tag_key!r} tag, so streamkit did not create "
+            "it and will not change or delete it. Delete or rename it yourself, or connect with "
+            "another prefix (streamkit.connect(..., prefix='...'))."
         )

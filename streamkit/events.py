@@ -487,10 +487,105 @@ class ReceivedEvent:
         return parse_records(self.event)
 
 
-def _log_group(function_name: str) -> str:
+def _log_group(backend: Any, function_name: str) -> str:
+    """``/aws/lambda/<name>``, for a function name (with the backend's prefix) or ARN."""
     if not isinstance(function_name, str) or not function_name:
         raise InvalidParameterError("function_name", function_name, "a Lambda function name")
-    return f"/aws/lambda/{function_name.rsplit(':', 1)[-1]}"
+    return f"/aws/lambda/{backend.name(function_name.rsplit(':', 1)[-1])}"
+
+
+#: Error codes that mean "not now" when reading logs: the log group does not exist yet (Lambda or
+#: the function has not written yet) or CloudWatch Logs throttled the account's reads.
+_LOGS_NOT_YET = ("ResourceNotFoundException",)
+_LOGS_THROTTLED = ("ThrottlingException", "TooManyRequestsException", "LimitExceededException")
+
+
+def _read_log_events(
+    backend: Any, group: str, since: datetime | None
+) -> list[tuple[str, int, str]]:
+    """(log stream, timestamp ms, message) of every event of a log group, in time order.
+
+    A missing log group reads as empty. Throttling is left to botocore's retries; if they run out,
+    the ``ClientError`` is raised for :func:`_wait_for_logs` to retry later.
+    """
+    from botocore.exceptions import ClientError
+
+    args: dict[str, Any] = {"logGroupName": group}
+    if since is not None:
+        args["startTime"] = int(since.timestamp() * 1000)
+    messages: list[tuple[str, int, str]] = []
+    try:
+        for page in backend.client("logs").get_paginator("filter_log_events").paginate(**args):
+            messages.extend(
+                (e["logStreamName"], e["timestamp"], e["message"]) for e in page["events"]
+            )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in _LOGS_NOT_YET:
+            raise
+        return []
+    messages.sort(key=lambda m: m[1])
+    return messages
+
+
+def _wait_for_logs(
+    backend: Any,
+    group: str,
+    read: Any,
+    expect: int | None,
+    timeout_s: float | None,
+    what: str,
+    hint: str,
+    count: Any = len,
+) -> list[Any]:
+    """Call ``read()`` until ``count`` of it is at least ``expect`` or ``timeout_s`` has passed.
+
+    Logs on AWS arrive seconds after the function wrote them, so this polls (every second on
+    AWS, showing progress; every 50 ms locally), and treats throttling as "try again later".
+    """
+    import time
+
+    from botocore.exceptions import ClientError
+
+    from .errors import StreamkitError
+    from .limits import LOGS_ARRIVAL_TIMEOUT_S
+
+    if expect is not None and (
+        isinstance(expect, bool) or not isinstance(expect, int) or expect < 0
+    ):
+        raise InvalidParameterError("expect", expect, f"a whole number of {what} >= 0, or None")
+    if timeout_s is None:
+        timeout_s = 5.0 if backend.is_local else LOGS_ARRIVAL_TIMEOUT_S
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or timeout_s < 0:
+        raise InvalidParameterError("timeout_s", timeout_s, "a number of seconds >= 0")
+    began = time.monotonic()
+    pause = 0.05 if backend.is_local else 1.0
+    shown: float | None = None  # when progress was last shown: at once, then every 10 s
+    found: list[Any] = []
+    throttled = 0
+    while True:
+        try:
+            found = read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in _LOGS_THROTTLED or expect is None:
+                raise
+            throttled += 1
+        if expect is None or count(found) >= expect:
+            return found
+        waited = time.monotonic() - began
+        if waited >= timeout_s:
+            raise StreamkitError(
+                f"{group} holds {count(found)} {what}, not the {expect} expected, after "
+                f"{timeout_s:g} s of waiting"
+                + (f" ({throttled} reads throttled)" if throttled else "")
+                + f". {hint}"
+            )
+        if shown is None or waited - shown >= 10:
+            backend.progress(
+                f"{group}: {count(found)} of {expect} {what} so far; logs arrive late on AWS, "
+                f"waiting (at most {timeout_s:g} s)"
+            )
+            shown = waited
+        time.sleep(min(pause * (2 if throttled else 1), max(timeout_s - waited, 0)))
 
 
 def _parse_logged_events(
@@ -530,25 +625,31 @@ def events_from_logs(
     *,
     since: datetime | None = None,
     expect: int | None = None,
-    timeout_s: float = 0.0,
+    expect_records: int | None = None,
+    timeout_s: float | None = None,
     marker: str = EVENT_LOG_MARKER,
 ) -> list[ReceivedEvent]:
     """The events a function logged (``EVENT {json}``), read from its CloudWatch Logs.
 
     Works on every backend: locally the logs are there as soon as the trigger settled; on AWS they
-    arrive after a few seconds, so pass ``expect`` and ``timeout_s`` to wait for them.
+    arrive seconds later, so pass ``expect`` and the call waits, with progress, until that many
+    events are there.
 
     Parameters
     ----------
     backend : Backend
     function_name : str
-        The function (its log group is ``/aws/lambda/<name>``).
+        The function (its log group is ``/aws/lambda/<prefix><name>``).
     since : datetime, optional
         Only events logged at or after this time.
     expect : int, optional
-        Wait until at least this many events are there (up to ``timeout_s``).
-    timeout_s : float
-        Seconds to wait for ``expect`` events; 0 reads once.
+        Wait until at least this many events (invocations) are there, up to ``timeout_s``.
+    expect_records : int, optional
+        Wait until the events hold at least this many records in all (instead of ``expect``:
+        how records are split into invocations may vary).
+    timeout_s : float, optional
+        Longest wait for ``expect`` events, in seconds. Default 5 on the embedded backend,
+        :data:`~streamkit.limits.LOGS_ARRIVAL_TIMEOUT_S` (120) elsewhere.
     marker : str
         The text the function prints before the event's JSON.
 
@@ -562,46 +663,33 @@ def events_from_logs(
     StreamkitError
         When fewer than ``expect`` events arrived in ``timeout_s``, saying how many did.
     """
-    import time
-
-    from botocore.exceptions import ClientError
-
-    from .errors import StreamkitError
-
-    group = _log_group(function_name)
-    if expect is not None and (not isinstance(expect, int) or expect < 0):
-        raise InvalidParameterError("expect", expect, "a whole number of events >= 0, or None")
-    if not isinstance(timeout_s, int | float) or timeout_s < 0:
-        raise InvalidParameterError("timeout_s", timeout_s, "a number of seconds >= 0")
-    logs = backend.client("logs")
-    args: dict[str, Any] = {"logGroupName": group}
-    if since is not None:
-        args["startTime"] = int(since.timestamp() * 1000)
-    deadline = time.monotonic() + timeout_s
-    while True:
-        messages: list[tuple[str, int, str]] = []
-        try:
-            for page in logs.get_paginator("filter_log_events").paginate(**args):
-                messages.extend(
-                    (e["logStreamName"], e["timestamp"], e["message"]) for e in page["events"]
-                )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-                raise
-        messages.sort(key=lambda m: m[1])
-        events = _parse_logged_events(messages, marker)
-        if expect is None or len(events) >= expect:
-            return events
-        if time.monotonic() >= deadline:
-            raise StreamkitError(
-                f"{function_name} logged {len(events)} event(s) in {group}, not the {expect} "
-                f"expected, within {timeout_s:g} s. Did the trigger run (LastProcessingResult), "
-                f"and does the function print '{marker} <json>'?"
-            )
-        time.sleep(1.0 if getattr(backend, "kind", "") == "aws" else 0.05)
+    group = _log_group(backend, function_name)
+    if expect is not None and expect_records is not None:
+        raise InvalidParameterError(
+            "expect_records", expect_records, "None when expect is given (one or the other)"
+        )
+    by_records = expect_records is not None
+    return _wait_for_logs(
+        backend,
+        group,
+        lambda: _parse_logged_events(_read_log_events(backend, group, since), marker),
+        expect_records if by_records else expect,
+        timeout_s,
+        "records" if by_records else "events",
+        f"Did the trigger run (describe_trigger(...).last_processing_result), and does the "
+        f"function print '{marker} <json>'?",
+        count=(lambda found: sum(len(e.records) for e in found)) if by_records else len,
+    )
 
 
-def log_messages(backend: Any, function_name: str, *, prefix: str = "") -> list[str]:
+def log_messages(
+    backend: Any,
+    function_name: str,
+    *,
+    prefix: str = "",
+    expect: int | None = None,
+    timeout_s: float | None = None,
+) -> list[str]:
     """What a function wrote to its logs, oldest first, one line per log event.
 
     Parameters
@@ -611,21 +699,20 @@ def log_messages(backend: Any, function_name: str, *, prefix: str = "") -> list[
     prefix : str
         Only lines starting with this text (e.g. ``"PROCESSED"``); ``""`` for every line,
         Lambda's ``START`` / ``END`` / ``REPORT`` lines included.
+    expect : int, optional
+        Wait until at least this many such lines are there (logs arrive late on AWS).
+    timeout_s : float, optional
+        Longest wait for ``expect`` lines, as in :func:`events_from_logs`.
     """
-    from botocore.exceptions import ClientError
+    group = _log_group(backend, function_name)
 
-    logs = backend.client("logs")
-    found: list[tuple[int, str]] = []
-    try:
-        for page in logs.get_paginator("filter_log_events").paginate(
-            logGroupName=_log_group(function_name)
-        ):
-            found.extend((e["timestamp"], e["message"].rstrip("\n")) for e in page["events"])
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-            raise
-    found.sort(key=lambda item: item[0])
-    return [message for _, message in found if message.startswith(prefix)]
+    def read() -> list[str]:
+        lines = (message.rstrip("\n") for _, _, message in _read_log_events(backend, group, None))
+        return [line for line in lines if line.startswith(prefix)]
+
+    return _wait_for_logs(
+        backend, group, read, expect, timeout_s, "lines", f"Lines wanted start with {prefix!r}."
+    )
 
 
 def events_to_dataframe(events: Iterable[ReceivedEvent]) -> pd.DataFrame:

@@ -38,6 +38,8 @@ __all__ = [
     "ESM_RECORD_AGE_RANGE_S",
     "ESM_TUMBLING_WINDOW_RANGE_S",
     "ESM_MAX_FILTERS",
+    "ESM_LATEST_FIRST_POLL_WAIT_S",
+    "LOGS_ARRIVAL_TIMEOUT_S",
     "ESM_FUNCTION_RESPONSE_TYPES",
 ]
 
@@ -159,3 +161,18 @@ ESM_MAX_FILTERS: Final = 5
 
 #: The one ``FunctionResponseTypes`` value. Source: CreateEventSourceMapping API Reference.
 ESM_FUNCTION_RESPONSE_TYPES: Final = ("ReportBatchItemFailures",)
+
+#: Seconds the kit waits, on real AWS, after a LATEST mapping is Enabled and before the notebook
+#: writes, so that Lambda's first poll comes first. AWS gives no signal for it: "During event source
+#: mapping creation, it may take several minutes to start polling events from the stream ... if you
+#: specify LATEST as the starting position ... the event source mapping could miss events"
+#: (Lambda Developer Guide, https://docs.aws.amazon.com/lambda/latest/dg/msk-starting-positions.html,
+#: read 2026-11-27; the page is about Kafka, the DynamoDB wording is UNCONFIRMED, AWS-FACTS §6 #9).
+#: The value is INFERRED: long enough in practice, not a guarantee. The embedded backend polls from
+#: the moment a mapping is Enabled, so it never waits.
+ESM_LATEST_FIRST_POLL_WAIT_S: Final = 60.0
+
+#: Seconds the notebooks wait on real AWS for a function's log events to arrive in CloudWatch Logs
+#: (delivery usually takes seconds; INFERRED, no AWS page gives a bound). Locally they are there
+#: when ``settle()`` returns.
+LOGS_ARRIVAL_TIMEOUT_S: Final = 120.0

@@ -197,7 +197,7 @@ class Writer:
         key: Callable[[int], dict[str, Any]],
     ):
         self._client = backend.client("dynamodb")
-        self._table = table_name
+        self._table = backend.name(table_name)
         self._interval = 1.0 / per_second
         self._key = key
         self._stop = threading.Event()

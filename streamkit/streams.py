@@ -13,11 +13,13 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
-from .backends import Backend
+from .backends import RUN_TAG, Backend
 from .errors import (
     InvalidParameterError,
+    NotOwnedError,
     StreamAlreadyEnabledError,
     StreamkitError,
     StreamNotFoundError,
@@ -218,8 +220,14 @@ def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def _describe_table(backend: Backend, table_name: str) -> dict[str, Any]:
+def _table_name(backend: Backend, table_name: Any) -> str:
+    """The AWS name of a kit table: checked, with the backend's prefix."""
     _check_name("table_name", table_name)
+    return backend.name(table_name)
+
+
+def _describe_table(backend: Backend, table_name: str) -> dict[str, Any]:
+    table_name = _table_name(backend, table_name)
     try:
         return backend.client("dynamodb").describe_table(TableName=table_name)["Table"]
     except ClientError as exc:
@@ -235,7 +243,12 @@ def _check_name(name: str, value: Any) -> None:
 
 def _wait_table_active(backend: Backend, table_name: str) -> None:
     delay = 1 if backend.is_local else 5
-    backend.client("dynamodb").get_waiter("table_exists").wait(
+    client = backend.client("dynamodb")
+    status = client.describe_table(TableName=table_name)["Table"]["TableStatus"]
+    if status == "ACTIVE":
+        return
+    backend.progress(f"table {table_name} is {status}; waiting until it is ACTIVE")
+    client.get_waiter("table_exists").wait(
         TableName=table_name, WaiterConfig={"Delay": delay, "MaxAttempts": 120}
     )
 
@@ -246,10 +259,14 @@ def _wait_stream_status(
     """Poll DescribeStream until the stream reaches ``status`` (AWS goes through ENABLING and
     DISABLING; the embedded backend is there at once)."""
     deadline = time.monotonic() + timeout
+    shown = None
     while True:
         current = _describe_stream_page(backend, stream_arn)["StreamStatus"]
         if current == status:
             return
+        if current != shown:
+            backend.progress(f"stream is {current}; waiting until it is {status}")
+            shown = current
         if time.monotonic() > deadline:
             raise StreamkitError(
                 f"Stream {stream_arn} is still {current} after {timeout:.0f} s (waiting for {status})."
@@ -273,6 +290,7 @@ def create_table(
     ----------
     backend : Backend
     table_name : str
+        The table's name without the backend's prefix (``"Users"`` makes ``streamkit-Users``).
     key : TableKey
         Partition and optional sort key.
     view_type : str, optional
@@ -288,13 +306,16 @@ def create_table(
     ------
     StreamkitError
         If a table of that name exists with a different key.
+    NotOwnedError
+        If a table of that name exists without the kit's ``streamkit-run`` tag.
     """
-    _check_name("table_name", table_name)
+    table_name = _table_name(backend, table_name)
     args: dict[str, Any] = {
         "TableName": table_name,
         "KeySchema": key.key_schema(),
         "AttributeDefinitions": key.attribute_definitions(),
         "BillingMode": "PAY_PER_REQUEST",
+        "Tags": backend.tag_list,
     }
     if view_type is not None:
         args["StreamSpecification"] = {
@@ -303,11 +324,13 @@ def create_table(
         }
     try:
         backend.client("dynamodb").create_table(**args)
-        backend.register("table", table_name)
     except ClientError as exc:
         if _code(exc) != "ResourceInUseException":
             raise
         existing = _describe_table(backend, table_name)
+        tags = backend.client("dynamodb").list_tags_of_resource(ResourceArn=existing["TableArn"])
+        if not any(tag["Key"] == RUN_TAG for tag in tags.get("Tags", [])):
+            raise NotOwnedError("table", table_name, RUN_TAG) from None
         if existing["KeySchema"] != key.key_schema():
             raise StreamkitError(
                 f"Table {table_name!r} already exists with key {existing['KeySchema']}, not "
@@ -329,8 +352,12 @@ def create_users_table(backend: Backend, table_name: str = USERS_TABLE) -> str:
 
 
 def delete_table(backend: Backend, table_name: str) -> bool:
-    """Delete a table and wait until it is gone. Returns ``False`` if it did not exist."""
-    _check_name("table_name", table_name)
+    """Delete a table and wait until it is gone. Returns ``False`` if it did not exist.
+
+    It deletes whatever table has the (prefixed) name; :func:`streamkit.triggers.teardown` is the
+    one that checks the kit's tag first.
+    """
+    table_name = _table_name(backend, table_name)
     client = backend.client("dynamodb")
     try:
         client.delete_table(TableName=table_name)
@@ -338,11 +365,12 @@ def delete_table(backend: Backend, table_name: str) -> bool:
         if _code(exc) == "ResourceNotFoundException":
             return False
         raise
+    if not backend.is_local:
+        backend.progress(f"deleting table {table_name}; waiting until it is gone")
     client.get_waiter("table_not_exists").wait(
         TableName=table_name,
         WaiterConfig={"Delay": 1 if backend.is_local else 5, "MaxAttempts": 120},
     )
-    backend.forget("table", table_name)
     return True
 
 
@@ -381,6 +409,7 @@ def enable_stream(
     StreamChange
         The stream ARN and whether it was enabled, already there, or replaced.
     """
+    table_name = _table_name(backend, table_name)
     wanted = StreamViewType.parse(view_type)
     table = _describe_table(backend, table_name)
     current = _current_stream(table)
@@ -411,6 +440,7 @@ def disable_stream(backend: Backend, table_name: str) -> str | None:
     str or None
         The ARN of the stream disabled, ``None`` if none was enabled.
     """
+    table_name = _table_name(backend, table_name)
     table = _describe_table(backend, table_name)
     current = _current_stream(table)
     if current is None:
@@ -431,6 +461,7 @@ def latest_stream_arn(backend: Backend, table_name: str) -> str:
     StreamNotFoundError
         If the table never had a stream.
     """
+    table_name = _table_name(backend, table_name)
     table = _describe_table(backend, table_name)
     arn = table.get("LatestStreamArn")
     if not arn:
@@ -757,19 +788,24 @@ def compare_view_types(
             (item, change),
             "an item with userId and createdAt, and a non-empty change",
         )
+    serializer = TypeSerializer()
+
+    def as_ddb(values: dict[str, Any]) -> dict[str, Any]:
+        return {name: serializer.serialize(value) for name, value in values.items()}
+
     columns: dict[str, list[str]] = {}
     for view_type in StreamViewType:
-        table_name = f"{table_prefix}-{view_type.value}"
+        table_name = backend.name(f"{table_prefix}-{view_type.value}")
         create_table(backend, table_name, USERS_KEY_SCHEMA)
         enable_stream(backend, table_name, view_type, replace=True)
         start = read_records(backend, table_name, position="TRIM_HORIZON")
-        table = backend.session.resource("dynamodb", endpoint_url=backend.endpoint_url).Table(
-            table_name
+        client = backend.client("dynamodb")
+        client.put_item(TableName=table_name, Item=as_ddb(item))
+        client.put_item(TableName=table_name, Item=as_ddb({**item, **change}))
+        client.delete_item(
+            TableName=table_name,
+            Key=as_ddb({"userId": item["userId"], "createdAt": item["createdAt"]}),
         )
-        key = {"userId": item["userId"], "createdAt": item["createdAt"]}
-        table.put_item(Item=item)
-        table.put_item(Item={**item, **change})
-        table.delete_item(Key=key)
         batch = _read_new_records(backend, table_name, start.last_sequence_number, expected=3)
         columns[view_type.value] = [
             ", ".join(

@@ -35,12 +35,13 @@ from typing import Any
 from urllib.parse import unquote
 
 import pandas as pd
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
-from .backends import Backend
+from .backends import RUN_TAG, Backend
 from .errors import (
     FunctionNotFoundError,
     InvalidParameterError,
+    NotOwnedError,
     StreamkitError,
     StreamNotFoundError,
     TriggerExistsError,
@@ -53,6 +54,7 @@ from .limits import (
     ESM_BATCH_SIZE_RANGE,
     ESM_BATCHING_WINDOW_MAX_S,
     ESM_FUNCTION_RESPONSE_TYPES,
+    ESM_LATEST_FIRST_POLL_WAIT_S,
     ESM_MAX_FILTERS,
     ESM_PARALLELIZATION_RANGE,
     ESM_RECORD_AGE_RANGE_S,
@@ -83,6 +85,8 @@ __all__ = [
     "describe_trigger",
     "list_triggers",
     "mapping_parameters",
+    "FailureDestination",
+    "create_failure_destination",
     "teardown",
 ]
 
@@ -590,7 +594,7 @@ def create_execution_role(
     on_failure_destination_arn : str, optional
         SQS queue, SNS topic or S3 bucket ARN the trigger sends records of discarded batches to.
     role_name : str, optional
-        Default ``<function_name>-role``.
+        Default ``<function_name>-role``. Both names get the backend's prefix.
     extra_statements : sequence of dict
         Statements the function's own code needs (see :func:`execution_role_policy`).
 
@@ -602,11 +606,18 @@ def create_execution_role(
         are deleted, managed policies detached). Only a role this call created is registered for
         :func:`teardown`.
 
+    Raises
+    ------
+    NotOwnedError
+        If a role of that name exists without the kit's ``streamkit-run`` tag (it is left as it is).
+
     Notes
     -----
     On AWS a new role takes a few seconds to be usable by Lambda; :func:`deploy_function` retries
     for that. The embedded backend has it at once.
     """
+    _check_function_name("function_name", function_name)
+    function_name = backend.name(function_name)
     policy = execution_role_policy(
         function_name,
         table_arn,
@@ -614,6 +625,8 @@ def create_execution_role(
         extra_statements=extra_statements,
     )
     name = f"{function_name}-role" if role_name is None else role_name
+    if isinstance(name, str) and name:
+        name = backend.name(name)
     if not isinstance(name, str) or not _ROLE_NAME.fullmatch(name):
         raise InvalidParameterError(
             "role_name",
@@ -628,18 +641,20 @@ def create_execution_role(
             RoleName=name,
             AssumeRolePolicyDocument=json.dumps(trust),
             Description=f"Execution role of the Lambda function {function_name} (streamkit)",
+            Tags=backend.tag_list,
         )["Role"]
     except ClientError as exc:
         if _code(exc) != "EntityAlreadyExists":
             raise
     else:
-        backend.register("role", name)
         iam.put_role_policy(
             RoleName=name, PolicyName=_POLICY_NAME, PolicyDocument=json.dumps(policy)
         )
         return ExecutionRole(name, role["Arn"], trust, policy, "created")
 
     role = iam.get_role(RoleName=name)["Role"]
+    if not _has_run_tag(_role_tags(backend, name)):
+        raise NotOwnedError("IAM role", name, RUN_TAG)
     changed = False
     if _as_document(role.get("AssumeRolePolicyDocument")) != trust:
         iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
@@ -830,6 +845,11 @@ def _create_function(backend: Backend, args: dict[str, Any]) -> dict[str, Any]:
                     f"{attempt + 1} tries over {sum(delays):g} s). Check that it exists and "
                     "trusts lambda.amazonaws.com (create_execution_role does both)."
                 ) from exc
+            backend.progress(
+                f"IAM is still propagating the new role {args['Role'].rsplit('/', 1)[-1]}: "
+                f"retrying CreateFunction in {delays[attempt]:g} s (try {attempt + 2} of "
+                f"{len(delays) + 1})"
+            )
             _sleep(delays[attempt])
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -853,7 +873,7 @@ def deploy_function(
     ----------
     backend : Backend
     name : str
-        1 to 64 letters, digits, hyphens and underscores.
+        1 to 64 letters, digits, hyphens and underscores; the backend's prefix is added.
     source_dir : str or pathlib.Path
         The function's code (see :func:`build_zip`).
     role_arn : str
@@ -876,16 +896,21 @@ def deploy_function(
     DeployedFunction
         ``action`` is ``"created"``; for an existing function ``"updated"`` (its code is uploaded
         only if its SHA-256 differs; its configuration is updated only if it differs) or
-        ``"unchanged"``. Only a function this call created is registered for :func:`teardown`.
+        ``"unchanged"``. A created function, and its log group ``/aws/lambda/<name>`` (created
+        beforehand so that it carries the tag), carry the kit's ``streamkit-run`` tag.
 
     Raises
     ------
     InvalidParameterError
         Before any AWS call, for any out-of-range argument.
+    NotOwnedError
+        If a function of that name exists without the kit's tag (it is left as it is).
     StreamkitError
         If Lambda still cannot assume the role after about 75 s of retries (AWS only).
     """
     _check_function_name("name", name)
+    name = backend.name(name)
+    _check_function_name("name", name)  # still at most 64 characters with the prefix
     source = _source_dir(source_dir)
     if not isinstance(role_arn, str) or not re.fullmatch(
         r"arn:aws[a-zA-Z-]*:iam::\d{12}:role/[\w+=,.@/-]+", role_arn
@@ -927,17 +952,26 @@ def deploy_function(
     try:
         created = _create_function(
             backend,
-            {"FunctionName": name, "Code": {"ZipFile": package}, "PackageType": "Zip", **config},
+            {
+                "FunctionName": name,
+                "Code": {"ZipFile": package},
+                "PackageType": "Zip",
+                "Tags": backend.tags,
+                **config,
+            },
         )
     except ClientError as exc:
         if _code(exc) != "ResourceConflictException":
             raise
     else:
-        backend.register("function", name)
+        _create_log_group(backend, _function_log_group(name))
         client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=waiter_config)
         return DeployedFunction(name, created["FunctionArn"], created["CodeSha256"], "created")
 
-    # It exists: wait until it takes updates, then change only what differs.
+    # It exists: if it is the kit's, wait until it takes updates, then change only what differs.
+    arn = client.get_function_configuration(FunctionName=name)["FunctionArn"]
+    if not _has_run_tag(client.list_tags(Resource=arn).get("Tags", {})):
+        raise NotOwnedError("Lambda function", name, RUN_TAG)
     client.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig=waiter_config)
     current = client.get_function_configuration(FunctionName=name)
     action = "unchanged"
@@ -1258,11 +1292,18 @@ def _wait_state(
 ) -> dict[str, Any]:
     """Poll GetEventSourceMapping until its State is one of ``wanted``; bounded by ``timeout_s``."""
     began = _clock()
+    shown = None
     while True:
         response = _get_mapping(backend, uuid)
         state, reason = response.get("State"), response.get("StateTransitionReason")
         if state in wanted:
             return response
+        if state != shown:
+            backend.progress(
+                f"trigger {uuid} is {state}; waiting until it is {' or '.join(wanted)} "
+                f"(at most {timeout_s:g} s)"
+            )
+            shown = state
         if state in _STABLE_STATES and str(reason or "").startswith("PROBLEM"):
             raise StreamkitError(
                 f"Trigger {uuid} is {state}, not {' or '.join(wanted)}: {reason} (fix the cause, "
@@ -1317,6 +1358,10 @@ def _create_mapping(backend: Backend, request: dict[str, Any]) -> dict[str, Any]
             )
             if not transient or attempt == len(delays):
                 raise
+            backend.progress(
+                f"the execution role's permissions are still propagating: retrying "
+                f"CreateEventSourceMapping in {delays[attempt]:g} s"
+            )
             _sleep(delays[attempt])
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -1401,6 +1446,7 @@ def create_trigger(
         If the stream does not exist.
     """
     _check_function_name("function_name", function_name, arn_ok=True)
+    function_name = backend.name(function_name)
     _check_stream_arn(stream_arn)
     wanted = _check_settings(
         {
@@ -1439,7 +1485,12 @@ def create_trigger(
         for key, value in wanted.items()
         if key == "starting_position" or value != _BY_ARGUMENT[key].default
     }
-    request = {"FunctionName": function_name, "EventSourceArn": stream_arn, **_to_request(changed)}
+    request = {
+        "FunctionName": function_name,
+        "EventSourceArn": stream_arn,
+        **_to_request(changed),
+        "Tags": backend.tags,
+    }
     try:
         response = _create_mapping(backend, request)
     except ClientError as exc:
@@ -1461,10 +1512,32 @@ def create_trigger(
             ) from exc
         raise
     uuid = response["UUID"]
-    backend.register("event-source-mapping", uuid)
     if wait and response.get("State") not in target:
         response = _wait_state(backend, uuid, target, timeout_s)
+    if wait and enabled and starting_position == "LATEST" and backend.kind == "aws":
+        _wait_for_first_poll(backend, uuid)
     return Trigger.from_response(response, "created")
+
+
+def _wait_for_first_poll(backend: Backend, uuid: str) -> None:
+    """Give a new LATEST mapping time to start polling before the caller writes (AWS only).
+
+    AWS says polling may start minutes after a mapping is created and that a LATEST mapping may
+    miss what is written before; it gives no signal when polling starts. So the kit waits a fixed,
+    bounded time (:data:`ESM_LATEST_FIRST_POLL_WAIT_S`), showing it, and the notebooks' reads of
+    the logs wait for what they expect. The embedded backend polls from the moment of Enabled.
+    """
+    remaining = ESM_LATEST_FIRST_POLL_WAIT_S
+    backend.progress(
+        f"trigger {uuid} is Enabled; giving Lambda {remaining:g} s to start polling the stream "
+        "(a LATEST trigger misses writes made before its first poll; TRIM_HORIZON misses none)"
+    )
+    while remaining > 0:
+        step = min(_FIRST_POLL_PROGRESS_S, remaining)
+        _sleep(step)
+        remaining -= step
+        if remaining > 0:
+            backend.progress(f"  {remaining:g} s to go")
 
 
 def update_trigger(
@@ -1596,6 +1669,10 @@ def describe_trigger(backend: Backend, uuid: str) -> Trigger:
     return Trigger.from_response(_get_mapping(backend, uuid))
 
 
+#: Seconds between progress lines during the first-poll wait.
+_FIRST_POLL_PROGRESS_S = 15.0
+
+
 def delete_trigger(
     backend: Backend, uuid: str, *, wait: bool = True, timeout_s: float = 120
 ) -> bool:
@@ -1627,11 +1704,9 @@ def delete_trigger(
                 _get_mapping(backend, uuid)
             break
         except TriggerNotFoundError:
-            backend.forget("event-source-mapping", uuid)
             return False
         except ClientError as exc:
             if _code(exc) == "ResourceNotFoundException":
-                backend.forget("event-source-mapping", uuid)
                 return False
             # A mapping that is being created or updated cannot be deleted yet.
             if _code(exc) != "ResourceInUseException" or _clock() - began >= timeout_s:
@@ -1655,7 +1730,6 @@ def delete_trigger(
                     timeout_s,
                 )
             _sleep(min(_poll_delay(backend), timeout_s - waited))
-    backend.forget("event-source-mapping", uuid)
     return True
 
 
@@ -1668,7 +1742,8 @@ def list_triggers(
     """
     args: dict[str, str] = {}
     if function_name is not None:
-        args["FunctionName"] = _check_function_name("function_name", function_name, arn_ok=True)
+        _check_function_name("function_name", function_name, arn_ok=True)
+        args["FunctionName"] = function_name = backend.name(function_name)
     if stream_arn is not None:
         args["EventSourceArn"] = _check_stream_arn(stream_arn)
     try:
@@ -1687,19 +1762,110 @@ def list_triggers(
         raise
 
 
-# -- 4. teardown ---------------------------------------------------------------------------------------
+# -- 4. failure destinations -------------------------------------------------------------------------
 
-#: Teardown order: what depends on something is deleted before it.
-_TEARDOWN_ORDER = (
-    "event-source-mapping",
-    "function",
-    "log-group",
-    "role",
-    "queue",
-    "topic",
-    "bucket",
-    "table",
-)
+
+@dataclass(frozen=True)
+class FailureDestination:
+    """An on-failure destination made by :func:`create_failure_destination`.
+
+    Attributes
+    ----------
+    kind : str
+        ``"sqs"``, ``"sns"`` or ``"s3"``.
+    name : str
+        Its AWS name, with the backend's prefix.
+    arn : str
+        What ``on_failure_destination_arn`` takes.
+    url : str or None
+        The queue URL (SQS only), for ReceiveMessage.
+    """
+
+    kind: str
+    name: str
+    arn: str
+    url: str | None = None
+
+
+_DESTINATION_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+
+
+def create_failure_destination(backend: Backend, kind: str, name: str) -> FailureDestination:
+    """Create (idempotently) an SQS queue, SNS topic or S3 bucket for records of discarded batches.
+
+    It gets the backend's name prefix and the kit's ``streamkit-run`` tag, so :func:`teardown`
+    deletes it.
+
+    Parameters
+    ----------
+    backend : Backend
+    kind : str
+        ``"sqs"``, ``"sns"`` or ``"s3"``.
+    name : str
+        1 to 63 lowercase letters, digits and hyphens (valid for all three; an S3 bucket name must
+        also be unique across AWS).
+
+    Returns
+    -------
+    FailureDestination
+
+    Raises
+    ------
+    InvalidParameterError
+        Before any call, for another kind or a name that is not valid.
+    NotOwnedError
+        If one of that name exists without the kit's tag.
+    """
+    if kind not in ("sqs", "sns", "s3"):
+        raise InvalidParameterError("kind", kind, ("sqs", "sns", "s3"))
+    if not isinstance(name, str) or not _DESTINATION_NAME.fullmatch(backend.name(name)):
+        raise InvalidParameterError(
+            "name", name, "1 to 63 lowercase letters, digits and hyphens, prefix included"
+        )
+    name = backend.name(name)
+    if kind == "sqs":
+        sqs = backend.client("sqs")
+        try:
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        except ClientError as exc:
+            if not _gone(exc):
+                raise
+            url = sqs.create_queue(QueueName=name, tags=backend.tags)["QueueUrl"]
+        else:
+            if not _has_run_tag(sqs.list_queue_tags(QueueUrl=url).get("Tags", {})):
+                raise NotOwnedError("SQS queue", name, RUN_TAG)
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        return FailureDestination(kind, name, arn, url)
+    if kind == "sns":
+        sns = backend.client("sns")
+        existing = _topic_arn(backend, name)
+        if existing is None:
+            return FailureDestination(
+                kind, name, sns.create_topic(Name=name, Tags=backend.tag_list)["TopicArn"]
+            )
+        if not _has_run_tag(_topic_tags(backend, existing)):
+            raise NotOwnedError("SNS topic", name, RUN_TAG)
+        return FailureDestination(kind, name, existing)
+    s3 = backend.client("s3")
+    try:
+        tags = _bucket_tags(backend, name)
+    except ClientError as exc:
+        if not (_gone(exc) or _code(exc) == "404"):
+            raise
+        args: dict[str, Any] = {"Bucket": name}
+        if backend.region != "us-east-1":
+            args["CreateBucketConfiguration"] = {"LocationConstraint": backend.region}
+        s3.create_bucket(**args)
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": backend.tag_list})
+    else:
+        if not _has_run_tag(tags):
+            raise NotOwnedError("S3 bucket", name, RUN_TAG)
+    return FailureDestination(kind, name, f"arn:aws:s3:::{name}")
+
+
+# -- 5. teardown ---------------------------------------------------------------------------------------
 
 
 def _gone(exc: ClientError) -> bool:
@@ -1714,35 +1880,57 @@ def _gone(exc: ClientError) -> bool:
     )
 
 
-def _log_group_exists(backend: Backend, name: str) -> bool:
-    logs = backend.client("logs")
-    for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name):
-        if any(group["logGroupName"] == name for group in page["logGroups"]):
-            return True
-    return False
+def _as_tag_dict(tags: Any) -> dict[str, str]:
+    """Tags as a dict, from a dict or a ``[{"Key"|"key": ..., "Value"|"value": ...}]`` list."""
+    if isinstance(tags, Mapping):
+        return {str(k): str(v) for k, v in tags.items()}
+    return {
+        str(tag.get("Key", tag.get("key"))): str(tag.get("Value", tag.get("value")))
+        for tag in tags or []
+    }
 
 
-def _deleted(delete: Callable[[], object]) -> bool:
-    """Run one deletion; ``False`` if the resource was already gone."""
+def _has_run_tag(tags: Any) -> bool:
+    return RUN_TAG in _as_tag_dict(tags)
+
+
+def _role_tags(backend: Backend, name: str) -> dict[str, str]:
+    iam = backend.client("iam")
+    return _as_tag_dict(
+        [
+            tag
+            for page in iam.get_paginator("list_role_tags").paginate(RoleName=name)
+            for tag in page["Tags"]
+        ]
+    )
+
+
+def _topic_tags(backend: Backend, arn: str) -> dict[str, str]:
+    return _as_tag_dict(backend.client("sns").list_tags_for_resource(ResourceArn=arn)["Tags"])
+
+
+def _bucket_tags(backend: Backend, bucket: str) -> dict[str, str]:
+    """A bucket's tags (none if it has no tag set; ClientError if there is no such bucket)."""
     try:
-        delete()
+        tag_set = backend.client("s3").get_bucket_tagging(Bucket=bucket)["TagSet"]
     except ClientError as exc:
-        if _gone(exc):
-            return False
-        raise
-    return True
+        if _code(exc) != "NoSuchTagSet":
+            raise
+        tag_set = []
+    return _as_tag_dict(tag_set)
 
 
-def _delete_function(backend: Backend, name: str) -> bool:
-    return _deleted(lambda: backend.client("lambda").delete_function(FunctionName=name))
+def _function_log_group(function_name: str) -> str:
+    return f"/aws/lambda/{function_name}"
 
 
-def _delete_log_group(backend: Backend, name: str) -> bool:
-    return _deleted(lambda: backend.client("logs").delete_log_group(logGroupName=name))
-
-
-def _delete_role(backend: Backend, name: str) -> bool:
-    return _deleted(lambda: _delete_role_and_policies(backend, name))
+def _create_log_group(backend: Backend, name: str) -> None:
+    """Create a function's log group with the kit's tag before Lambda makes one without it."""
+    try:
+        backend.client("logs").create_log_group(logGroupName=name, tags=backend.tags)
+    except ClientError as exc:
+        if _code(exc) != "ResourceAlreadyExistsException":
+            raise
 
 
 def _delete_role_and_policies(backend: Backend, name: str) -> None:
@@ -1756,54 +1944,13 @@ def _delete_role_and_policies(backend: Backend, name: str) -> None:
     iam.delete_role(RoleName=name)
 
 
-def _queue_url(backend: Backend, identifier: str) -> str:
-    """A queue's URL from its URL, ARN or name (raises ClientError if there is no such queue)."""
-    sqs = backend.client("sqs")
-    if identifier.startswith(("http://", "https://")):
-        sqs.get_queue_attributes(QueueUrl=identifier, AttributeNames=["QueueArn"])
-        return identifier
-    name = identifier.rsplit(":", 1)[-1] if identifier.startswith("arn:") else identifier
-    return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
-
-
-def _topic_arn(backend: Backend, identifier: str) -> str | None:
-    """A topic's ARN from its ARN or name, if it exists (DeleteTopic succeeds for a missing one)."""
-    sns = backend.client("sns")
-    if identifier.startswith("arn:"):
-        try:
-            sns.get_topic_attributes(TopicArn=identifier)
-        except ClientError as exc:
-            if _gone(exc):
-                return None
-            raise
-        return identifier
-    for page in sns.get_paginator("list_topics").paginate():
+def _topic_arn(backend: Backend, name: str) -> str | None:
+    """A topic's ARN from its name, if it exists."""
+    for page in backend.client("sns").get_paginator("list_topics").paginate():
         for topic in page["Topics"]:
-            if topic["TopicArn"].rsplit(":", 1)[-1] == identifier:
+            if topic["TopicArn"].rsplit(":", 1)[-1] == name:
                 return str(topic["TopicArn"])
     return None
-
-
-def _bucket_name(identifier: str) -> str:
-    return identifier.rsplit(":", 1)[-1] if identifier.startswith("arn:") else identifier
-
-
-def _delete_queue(backend: Backend, identifier: str) -> bool:
-    return _deleted(
-        lambda: backend.client("sqs").delete_queue(QueueUrl=_queue_url(backend, identifier))
-    )
-
-
-def _delete_topic(backend: Backend, identifier: str) -> bool:
-    arn = _topic_arn(backend, identifier)
-    if arn is None:
-        return False
-    backend.client("sns").delete_topic(TopicArn=arn)
-    return True
-
-
-def _delete_bucket(backend: Backend, identifier: str) -> bool:
-    return _deleted(lambda: _empty_and_delete_bucket(backend, _bucket_name(identifier)))
 
 
 def _empty_and_delete_bucket(backend: Backend, bucket: str) -> None:
@@ -1818,97 +1965,233 @@ def _empty_and_delete_bucket(backend: Backend, bucket: str) -> None:
     s3.delete_bucket(Bucket=bucket)
 
 
-def _exists(backend: Backend, kind: str, identifier: str) -> bool:
-    """Whether a registered resource is still there (read-only; for ``dry_run``)."""
-    try:
-        if kind == "event-source-mapping":
-            backend.client("lambda").get_event_source_mapping(UUID=identifier)
-        elif kind == "function":
-            backend.client("lambda").get_function_configuration(FunctionName=identifier)
-        elif kind == "log-group":
-            return _log_group_exists(backend, identifier)
-        elif kind == "role":
-            backend.client("iam").get_role(RoleName=identifier)
-        elif kind == "table":
-            backend.client("dynamodb").describe_table(TableName=identifier)
-        elif kind == "bucket":
-            backend.client("s3").head_bucket(Bucket=_bucket_name(identifier))
-        elif kind == "queue":
-            _queue_url(backend, identifier)
-        elif kind == "topic":
-            return _topic_arn(backend, identifier) is not None
-    except ClientError as exc:
-        if _gone(exc) or _code(exc) in ("404", "NoSuchBucket"):
-            return False
-        raise
-    return True
+@dataclass(frozen=True)
+class _Found:
+    """A resource with the kit's prefix found by :func:`_discover`, with its tags."""
+
+    kind: str
+    name: str
+    tags: dict[str, str]
+    delete: Callable[[], object]
+    function: str | None = None  # a mapping's function
 
 
-def teardown(backend: Backend, *, dry_run: bool = False) -> pd.DataFrame:
-    """Delete exactly what the kit created through this backend (``backend.created``), nothing else.
+def _discover(backend: Backend) -> list[_Found]:
+    """Every resource whose name has the backend's prefix, in teardown order, with its tags.
 
-    Order: triggers, functions (and their log groups ``/aws/lambda/<name>``, if present), log
-    groups, roles (inline policies first), queues, topics, buckets (emptied first), tables; newest
-    first within each kind. Resources already gone are fine. Each one is forgotten once deleted.
+    Event source mappings have no name: those whose function has the prefix are listed (also when
+    the function is gone), each with its own tags.
+    """
+    from .streams import delete_table
+
+    prefix = backend.prefix
+    found: list[_Found] = []
+    lam = backend.client("lambda")
+    functions = [
+        function
+        for page in lam.get_paginator("list_functions").paginate()
+        for function in page["Functions"]
+        if function["FunctionName"].startswith(prefix)
+    ]
+    function_tags = {
+        f["FunctionName"]: _as_tag_dict(lam.list_tags(Resource=f["FunctionArn"]).get("Tags", {}))
+        for f in functions
+    }
+    # Every mapping of a function with the prefix, whether the function still exists or not (AWS
+    # keeps a mapping when its function is deleted), judged by its own tags.
+    for page in lam.get_paginator("list_event_source_mappings").paginate():
+        for mapping in page["EventSourceMappings"]:
+            function = _function_of(mapping.get("FunctionArn", ""))
+            if not function.startswith(prefix):
+                continue
+            arn = mapping.get("EventSourceMappingArn")
+            tags = _as_tag_dict(lam.list_tags(Resource=arn).get("Tags", {})) if arn else {}
+            uuid = mapping["UUID"]
+            found.append(
+                _Found(
+                    "event-source-mapping",
+                    uuid,
+                    tags,
+                    lambda uuid=uuid: delete_trigger(backend, uuid, wait=True),
+                    function=function,
+                )
+            )
+    for name, tags in function_tags.items():
+        found.append(
+            _Found("function", name, tags, lambda name=name: lam.delete_function(FunctionName=name))
+        )
+
+    logs = backend.client("logs")
+    for page in logs.get_paginator("describe_log_groups").paginate(
+        logGroupNamePrefix=_function_log_group(prefix)
+    ):
+        for group in page["logGroups"]:
+            name = group["logGroupName"]
+            arn = group["arn"].removesuffix(":*")
+            tags = _as_tag_dict(logs.list_tags_for_resource(resourceArn=arn).get("tags", {}))
+            found.append(
+                _Found(
+                    "log-group",
+                    name,
+                    tags,
+                    lambda name=name: logs.delete_log_group(logGroupName=name),
+                )
+            )
+
+    iam = backend.client("iam")
+    for page in iam.get_paginator("list_roles").paginate():
+        for role in page["Roles"]:
+            name = role["RoleName"]
+            if name.startswith(prefix):
+                found.append(
+                    _Found(
+                        "role",
+                        name,
+                        _role_tags(backend, name),
+                        lambda name=name: _delete_role_and_policies(backend, name),
+                    )
+                )
+
+    sqs = backend.client("sqs")
+    for page in sqs.get_paginator("list_queues").paginate(QueueNamePrefix=prefix):
+        for url in page.get("QueueUrls", []):
+            tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+            found.append(
+                _Found(
+                    "queue",
+                    url.rsplit("/", 1)[-1],
+                    _as_tag_dict(tags),
+                    lambda url=url: sqs.delete_queue(QueueUrl=url),
+                )
+            )
+
+    sns = backend.client("sns")
+    for page in sns.get_paginator("list_topics").paginate():
+        for topic in page["Topics"]:
+            arn = topic["TopicArn"]
+            if arn.rsplit(":", 1)[-1].startswith(prefix):
+                found.append(
+                    _Found(
+                        "topic",
+                        arn.rsplit(":", 1)[-1],
+                        _topic_tags(backend, arn),
+                        lambda arn=arn: sns.delete_topic(TopicArn=arn),
+                    )
+                )
+
+    for bucket in backend.client("s3").list_buckets().get("Buckets", []):
+        name = bucket["Name"]
+        if name.startswith(prefix):
+            found.append(
+                _Found(
+                    "bucket",
+                    name,
+                    _bucket_tags(backend, name),
+                    lambda name=name: _empty_and_delete_bucket(backend, name),
+                )
+            )
+
+    ddb = backend.client("dynamodb")
+    for page in ddb.get_paginator("list_tables").paginate():
+        for name in page["TableNames"]:
+            if name.startswith(prefix):
+                arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+                tags = ddb.list_tags_of_resource(ResourceArn=arn).get("Tags", [])
+                found.append(
+                    _Found(
+                        "table",
+                        name,
+                        _as_tag_dict(tags),
+                        lambda name=name: delete_table(backend, name),
+                    )
+                )
+    return found
+
+
+def teardown(backend: Backend, *, dry_run: bool = False, all_runs: bool = False) -> pd.DataFrame:
+    """Delete what the kit created in this run, and nothing else; report every decision.
+
+    It lists every service the kit uses (Lambda functions and their event source mappings, log
+    groups ``/aws/lambda/<prefix>*``, IAM roles, SQS queues, SNS topics, S3 buckets, DynamoDB
+    tables) for names with the backend's prefix, and deletes those whose ``streamkit-run`` tag is
+    this backend's run id, in dependency order: mappings (waiting until they are gone), functions,
+    log groups, roles (inline policies first), queues, topics, buckets (emptied first), tables.
+    A resource without the tag is never deleted, whatever its name. Because it lists rather than
+    remembers, it also works after a kernel restart: ``connect(..., run_id=<earlier run>)``, or
+    ``all_runs=True`` for every run.
 
     Parameters
     ----------
     backend : Backend
     dry_run : bool
-        Only list what would be deleted.
+        Only report what would be deleted.
+    all_runs : bool
+        Delete what any streamkit run created (with this prefix), not only this run.
 
     Returns
     -------
     pandas.DataFrame
-        One row per resource: ``kind``, ``identifier``, ``action`` (``"deleted"``,
-        ``"already gone"``, ``"would delete"``, or ``"kept: unknown kind"``).
+        One row per resource found: ``kind``, ``name`` (a mapping's UUID), ``run`` (its tag, or
+        ``""``) and ``action``: ``"deleted"``, ``"already gone"``, ``"would delete"``,
+        ``"kept: not created by streamkit"`` (no tag) or ``"kept: another run"``.
+
+    Raises
+    ------
+    StreamkitError
+        If some deletions failed (after trying all of them); ``error.report`` holds the frame,
+        with ``"failed: <error>"`` in their rows. A function whose trigger could not be deleted
+        is kept (``"failed: its trigger could not be deleted"``), so that running teardown again
+        still finds the trigger through it.
     """
     _check_bool("dry_run", dry_run)
-    from .streams import delete_table  # streams is a sibling; imported here to keep order clear
-
-    created = backend.created
-    rank = {kind: i for i, kind in enumerate(_TEARDOWN_ORDER)}
-    order = sorted(
-        range(len(created)),
-        key=lambda i: (rank.get(created[i][0], len(rank)), -i),  # by kind, then newest first
-    )
+    _check_bool("all_runs", all_runs)
     rows: list[dict[str, str]] = []
-
-    def row(kind: str, identifier: str, action: str) -> None:
-        rows.append({"kind": kind, "identifier": identifier, "action": action})
-
-    deleters = {
-        "event-source-mapping": lambda i: delete_trigger(backend, i, wait=True),
-        "function": lambda i: _delete_function(backend, i),
-        "log-group": lambda i: _delete_log_group(backend, i),
-        "role": lambda i: _delete_role(backend, i),
-        "queue": lambda i: _delete_queue(backend, i),
-        "topic": lambda i: _delete_topic(backend, i),
-        "bucket": lambda i: _delete_bucket(backend, i),
-        "table": lambda i: delete_table(backend, i),
-    }
-    registered_groups = {i for k, i in created if k == "log-group"}
-    for index in order:
-        kind, identifier = created[index]
-        if kind not in deleters:
-            row(kind, identifier, "kept: unknown kind")
-            continue
-        if dry_run:
-            row(
-                kind,
-                identifier,
-                "would delete" if _exists(backend, kind, identifier) else "already gone",
-            )
+    failures = []
+    # A function whose mapping could not be deleted is kept: deleting it would leave the mapping
+    # behind where the next teardown cannot find it (it finds mappings through their functions).
+    blocked: set[str] = set()
+    for item in _discover(backend):
+        run = item.tags.get(RUN_TAG, "")
+        if not run:
+            action = "kept: not created by streamkit"
+        elif not all_runs and run != backend.run_id:
+            action = "kept: another run"
+        elif dry_run:
+            action = "would delete"
+        elif item.kind == "function" and item.name in blocked:
+            action = "failed: its trigger could not be deleted"
+            failures.append(item.name)
         else:
-            done = deleters[kind](identifier)
-            backend.forget(kind, identifier)
-            row(kind, identifier, "deleted" if done else "already gone")
-        if kind == "function":
-            group = f"/aws/lambda/{identifier}"
-            if group not in registered_groups and _log_group_exists(backend, group):
-                if dry_run:
-                    row("log-group", group, "would delete")
-                else:
-                    _delete_log_group(backend, group)
-                    row("log-group", group, "deleted")
-    return pd.DataFrame(rows, columns=["kind", "identifier", "action"])
+            try:
+                done = _deleted(item.delete)
+            except ClientError as exc:
+                action = f"failed: {_code(exc)}: {_message(exc)}"
+            except (StreamkitError, WaiterError) as exc:  # a wait for the deletion timed out
+                action = f"failed: {type(exc).__name__}: {exc}"
+            else:
+                action = "deleted" if done else "already gone"
+            if action.startswith("failed"):
+                failures.append(item.name)
+                if item.function is not None:
+                    blocked.add(item.function)
+        rows.append({"kind": item.kind, "name": item.name, "run": run, "action": action})
+    report = pd.DataFrame(rows, columns=["kind", "name", "run", "action"])
+    if failures:
+        error = StreamkitError(
+            f"teardown could not delete {len(failures)} resource(s): {', '.join(failures)}; "
+            "see error.report, fix the cause (often a missing permission) and run it again."
+        )
+        error.report = report  # type: ignore[attr-defined]
+        raise error
+    return report
+
+
+def _deleted(delete: Callable[[], object]) -> bool:
+    """Run one deletion; ``False`` if the resource was already gone."""
+    try:
+        result = delete()
+    except ClientError as exc:
+        if _gone(exc):
+            return False
+        raise
+    return result is not False

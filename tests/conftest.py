@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
+from streamkit import triggers
+from streamkit.backends import RUN_TAG, Backend
 from streamkit.local import LocalAWS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,6 +22,10 @@ SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures" / "aws-events"
 PACKAGED_FIXTURES = ROOT / "streamkit" / "data" / "aws-events"
 
 _names = itertools.count(1)
+
+# Tests never call real AWS: whatever the shell says, the notebooks' kernels (started by nbval after
+# this is imported) get the embedded backend.
+os.environ["STREAMKIT_BACKEND"] = "local"
 
 
 def load_fixture(name: str) -> dict[str, Any]:
@@ -28,6 +37,7 @@ def load_fixture(name: str) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def aws():
     backend = LocalAWS().start()
+    backend.prefix = ""  # the tests name their own resources; prefixes are tested on their own
     yield backend
     backend.stop()
 
@@ -132,3 +142,111 @@ def deploy(aws):
         return name
 
     return deploy
+
+
+# -- backends for what only AWS does, and views of the embedded one ---------------------------------
+
+#: The prefix and run id of :class:`StubbedAWS` (kind "aws" always has a prefix).
+STUB_PREFIX = "streamkit-"
+STUB_RUN = "20261127-150312-3fa9"
+STUB_TAGS = {RUN_TAG: STUB_RUN}
+STUB_ACCOUNT = "123456789012"
+
+
+class LocalView(Backend):
+    """The session's embedded backend with a prefix and run id of its own, so teardown tests find
+    and delete only what they made (other test modules make resources on the shared backend)."""
+
+    kind = "local"
+
+    def __init__(self, aws: Backend, prefix: str, run_id: str | None = None):
+        super().__init__(aws.region, aws.endpoint_url, aws.session, prefix=prefix, run_id=run_id)
+        self.account_id = aws.account_id
+
+
+class StubbedAWS(Backend):
+    """A real-AWS-kind backend whose clients are botocore Stubbers: every call must be expected."""
+
+    kind = "aws"
+
+    _session: boto3.Session | None = None  # shared: loading service models once keeps tests fast
+
+    def __init__(self) -> None:
+        if StubbedAWS._session is None:
+            StubbedAWS._session = boto3.Session(
+                aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
+            )
+        super().__init__(
+            "us-east-1", None, StubbedAWS._session, prefix=STUB_PREFIX, run_id=STUB_RUN
+        )
+        self.account_id = STUB_ACCOUNT  # no STS call
+        self.stubbers: dict[str, Stubber] = {}
+
+    def client(self, service_name: str) -> Any:
+        client = super().client(service_name)
+        if service_name not in self.stubbers:
+            self.stubbers[service_name] = Stubber(client)
+            self.stubbers[service_name].activate()
+        return client
+
+    def stub(self, service_name: str) -> Stubber:
+        self.client(service_name)
+        return self.stubbers[service_name]
+
+
+def client_error(code: str, message: str, status: int = 400) -> dict[str, Any]:
+    """Keyword arguments of ``Stubber.add_client_error`` for an AWS error."""
+    return {"service_error_code": code, "service_message": message, "http_status_code": status}
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    """A stubbed AWS backend, no real sleeping, and a clock that moves only when code sleeps."""
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    monkeypatch.setattr(triggers, "_sleep", sleep)
+    monkeypatch.setattr(triggers, "_clock", lambda: now[0])
+    backend = StubbedAWS()
+    backend.slept = slept  # type: ignore[attr-defined]
+    return backend
+
+
+def inventory(backend: Any, prefix: str) -> set[tuple[str, str]]:
+    """Every resource whose name starts with ``prefix``, listed service by service with plain
+    boto3 calls (no streamkit helper), as ``(kind, name)``; mappings by the function they invoke."""
+    lam, logs, iam = (backend.client(s) for s in ("lambda", "logs", "iam"))
+    sqs, sns, s3, ddb = (backend.client(s) for s in ("sqs", "sns", "s3", "dynamodb"))
+    found: set[tuple[str, str]] = set()
+    for page in lam.get_paginator("list_functions").paginate():
+        found |= {("function", f["FunctionName"]) for f in page["Functions"]}
+    for page in lam.get_paginator("list_event_source_mappings").paginate():
+        found |= {
+            ("event-source-mapping", m["UUID"])
+            for m in page["EventSourceMappings"]
+            if m["FunctionArn"].rsplit(":", 1)[-1].startswith(prefix)
+        }
+    for page in logs.get_paginator("describe_log_groups").paginate(
+        logGroupNamePrefix=f"/aws/lambda/{prefix}"
+    ):
+        found |= {("log-group", g["logGroupName"]) for g in page["logGroups"]}
+    for page in iam.get_paginator("list_roles").paginate():
+        found |= {("role", r["RoleName"]) for r in page["Roles"]}
+    for url in sqs.list_queues(QueueNamePrefix=prefix).get("QueueUrls", []):
+        found.add(("queue", url.rsplit("/", 1)[-1]))
+    for page in sns.get_paginator("list_topics").paginate():
+        found |= {("topic", t["TopicArn"].rsplit(":", 1)[-1]) for t in page["Topics"]}
+    found |= {("bucket", b["Name"]) for b in s3.list_buckets().get("Buckets", [])}
+    for page in ddb.get_paginator("list_tables").paginate():
+        found |= {("table", name) for name in page["TableNames"]}
+    return {
+        (kind, name)
+        for kind, name in found
+        if kind == "event-source-mapping"
+        or name.startswith(prefix)
+        or name.startswith(f"/aws/lambda/{prefix}")
+    }

@@ -221,3 +221,31 @@ def test_created_disabled_stays_disabled(aws, function, stream):
         FunctionName=function, EventSourceArn=stream, StartingPosition="LATEST", Enabled=False
     )["UUID"]
     assert _wait_state(lam, uuid, "Disabled")["State"] == "Disabled"
+
+
+def test_tags_given_at_creation_are_listed_by_the_mappings_arn(aws, function, stream):
+    lam = aws.client("lambda")
+    created = lam.create_event_source_mapping(
+        FunctionName=function,
+        EventSourceArn=stream,
+        StartingPosition="LATEST",
+        Tags={"streamkit-run": "20261127-150000-abcd", "team": "data"},
+    )
+    arn = created["EventSourceMappingArn"]
+    assert lam.list_tags(Resource=arn)["Tags"] == {
+        "streamkit-run": "20261127-150000-abcd",
+        "team": "data",
+    }
+    function_arn = lam.get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+    assert lam.list_tags(Resource=function_arn)["Tags"] == {}  # functions still answered by moto
+    lam.delete_event_source_mapping(UUID=created["UUID"])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # deletion completes within one loop of the service
+        try:
+            lam.get_event_source_mapping(UUID=created["UUID"])
+        except ClientError:
+            break
+        time.sleep(0.01)
+    with pytest.raises(ClientError) as err:
+        lam.list_tags(Resource=arn)
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"

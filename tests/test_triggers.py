@@ -1,6 +1,7 @@
 """Triggers: execution roles, deploying functions, event source mappings, teardown, and the example
 functions; on the embedded backend, plus botocore's Stubber for what only AWS does (a role not yet
-usable, a mapping still Creating, waits that time out)."""
+usable, a mapping still Creating, waits that time out). What the kit owns is told by its name prefix
+and its ``streamkit-run`` tag, so the tests check the tags, and what teardown finds and deletes."""
 
 from __future__ import annotations
 
@@ -15,18 +16,26 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError, UnStubbedResponseError
 from botocore.stub import ANY, Stubber
-from conftest import load_fixture, stream_arn_of
+from conftest import (
+    STUB_PREFIX,
+    STUB_TAGS,
+    LocalView,
+    StubbedAWS,
+    client_error,
+    load_fixture,
+    stream_arn_of,
+)
 
 from streamkit import streams, triggers
-from streamkit.backends import Backend
+from streamkit.backends import RUN_TAG
 from streamkit.errors import InvalidParameterError, StreamkitError, StreamNotFoundError
 from streamkit.limits import (
     ESM_BATCH_SIZE_RANGE,
     ESM_BATCHING_WINDOW_MAX_S,
+    ESM_LATEST_FIRST_POLL_WAIT_S,
     ESM_MAX_FILTERS,
     ESM_PARALLELIZATION_RANGE,
     ESM_RECORD_AGE_RANGE_S,
@@ -44,6 +53,8 @@ QUEUE_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:failures"
 TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:failures"
 BUCKET_ARN = "arn:aws:s3:::streamkit-failures"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/fn-role"
+#: The function "fn" as AWS gets it from the stubbed backend: with the prefix.
+FN = STUB_PREFIX + "fn"
 
 _names = itertools.count(1)
 
@@ -52,70 +63,16 @@ def unique(prefix: str) -> str:
     return f"{prefix}{next(_names)}"
 
 
-class LocalView(Backend):
-    """The session's embedded backend with a registry of its own, so teardown tests delete only what
-    they made (other test modules register tables on the shared backend)."""
-
-    kind = "local"
-
-    def __init__(self, aws: Backend):
-        super().__init__(aws.region, aws.endpoint_url, aws.session)
-
-
-class StubbedAWS(Backend):
-    """A real-AWS-kind backend whose clients are botocore Stubbers: every call must be expected."""
-
-    kind = "aws"
-
-    _session: boto3.Session | None = None  # shared: loading service models once keeps tests fast
-
-    def __init__(self) -> None:
-        if StubbedAWS._session is None:
-            StubbedAWS._session = boto3.Session(
-                aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
-            )
-        super().__init__("us-east-1", None, StubbedAWS._session)
-        self.stubbers: dict[str, Stubber] = {}
-
-    def client(self, service_name: str) -> Any:
-        client = super().client(service_name)
-        if service_name not in self.stubbers:
-            self.stubbers[service_name] = Stubber(client)
-            self.stubbers[service_name].activate()
-        return client
-
-    def stub(self, service_name: str) -> Stubber:
-        self.client(service_name)
-        return self.stubbers[service_name]
-
-
 @pytest.fixture
 def kit(aws):
-    view = LocalView(aws)
+    view = LocalView(aws, unique("k") + "-")
     yield view
     triggers.teardown(view)
 
 
-@pytest.fixture
-def stubbed(monkeypatch):
-    """A stubbed AWS backend, no real sleeping, and a clock that moves only when code sleeps."""
-    now = [0.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    monkeypatch.setattr(triggers, "_sleep", sleep)
-    monkeypatch.setattr(triggers, "_clock", lambda: now[0])
-    backend = StubbedAWS()
-    backend.slept = slept  # type: ignore[attr-defined]
-    return backend
-
-
 @pytest.fixture(scope="module")
 def module_kit(aws):
-    view = LocalView(aws)
+    view = LocalView(aws, "trg-")
     yield view
     triggers.teardown(view)
 
@@ -123,7 +80,7 @@ def module_kit(aws):
 @pytest.fixture(scope="module")
 def function(module_kit):
     """A deployed log_event function (with its role) shared by the mapping tests."""
-    name = unique("trg-log-")
+    name = unique("log-")
     role = triggers.create_execution_role(module_kit, name, TABLE_ARN)
     deployed = triggers.deploy_function(
         module_kit, name, FUNCTIONS / "log_event", role_arn=role.arn
@@ -135,10 +92,6 @@ def function(module_kit):
 def stream(aws, make_table):
     """A fresh stream (a new table), so each test has its own function-and-stream pair."""
     return stream_arn_of(aws.client("dynamodb"), make_table("NEW_AND_OLD_IMAGES"))
-
-
-def client_error(code: str, message: str, status: int = 400) -> dict[str, Any]:
-    return {"service_error_code": code, "service_message": message, "http_status_code": status}
 
 
 # -- the execution role ------------------------------------------------------------------------------
@@ -237,13 +190,17 @@ def _inline(iam, role):
     return iam.list_role_policies(RoleName=role)["PolicyNames"]
 
 
+def _role_tags(iam, role):
+    return {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=role)["Tags"]}
+
+
 def test_create_execution_role_is_idempotent_and_resets_drift(kit):
     iam = kit.client("iam")
     name = unique("fn-")
     first = triggers.create_execution_role(kit, name, STREAM_ARN)
-    assert (first.name, first.action) == (f"{name}-role", "created")
-    assert first.arn == f"arn:aws:iam::{ACCOUNT}:role/{name}-role"
-    assert ("role", first.name) in kit.created
+    assert (first.name, first.action) == (f"{kit.prefix}{name}-role", "created")
+    assert first.arn == f"arn:aws:iam::{ACCOUNT}:role/{kit.prefix}{name}-role"
+    assert _role_tags(iam, first.name) == {RUN_TAG: kit.run_id}  # what teardown deletes by
     role = iam.get_role(RoleName=first.name)["Role"]
     assert role["AssumeRolePolicyDocument"] == first.trust_policy
     assert first.trust_policy["Statement"] == [
@@ -255,7 +212,8 @@ def test_create_execution_role_is_idempotent_and_resets_drift(kit):
     ]
     assert _inline(iam, first.name) == ["streamkit-trigger"]
     stored = iam.get_role_policy(RoleName=first.name, PolicyName="streamkit-trigger")
-    assert stored["PolicyDocument"] == triggers.execution_role_policy(name, STREAM_ARN)
+    # scoped to the log group of the function's AWS name, prefix included
+    assert stored["PolicyDocument"] == triggers.execution_role_policy(kit.name(name), STREAM_ARN)
 
     again = triggers.create_execution_role(kit, name, STREAM_ARN)
     assert (again.action, again.arn) == ("unchanged", first.arn)
@@ -290,13 +248,19 @@ def test_create_execution_role_is_idempotent_and_resets_drift(kit):
     stored = iam.get_role_policy(RoleName=first.name, PolicyName="streamkit-trigger")
     assert stored["PolicyDocument"] == with_queue.policy_document
     assert with_queue.policy_document["Statement"][-1]["Action"] == ["sqs:SendMessage"]
+    assert _role_tags(iam, first.name) == {RUN_TAG: kit.run_id}  # updating keeps it the kit's
     iam.delete_policy(PolicyArn=managed)
 
 
 def test_role_name_is_validated_before_any_call(stubbed):
+    # 10 (prefix) + 50 + 5 ("-role") = 65 characters: one too many for a role name
     with pytest.raises(InvalidParameterError) as err:
-        triggers.create_execution_role(stubbed, "f" * 60, TABLE_ARN)  # f...f-role > 64
+        triggers.create_execution_role(stubbed, "f" * 50, TABLE_ARN)
     assert err.value.name == "role_name" and "role_name=" in str(err.value)
+    # the function name itself is too long once the prefix is added (10 + 55 > 64)
+    with pytest.raises(InvalidParameterError) as err:
+        triggers.create_execution_role(stubbed, "f" * 55, TABLE_ARN)
+    assert err.value.name == "function_name"
     with pytest.raises(InvalidParameterError):
         triggers.create_execution_role(stubbed, "fn", TABLE_ARN, role_name="a b")
 
@@ -346,10 +310,18 @@ def test_deploy_creates_then_leaves_unchanged_then_updates(kit, tmp_path):
     role = triggers.create_execution_role(kit, name, TABLE_ARN)
     folder = _source(tmp_path)
     created = triggers.deploy_function(kit, name, folder, role_arn=role.arn)
-    assert created.action == "created"
-    assert created.arn == f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}"
+    assert (created.action, created.name) == ("created", kit.name(name))
+    assert created.arn == f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{kit.prefix}{name}"
     assert created.code_sha256 == triggers.code_sha256(triggers.build_zip(folder))
-    assert ("function", name) in kit.created
+    lam, logs = kit.client("lambda"), kit.client("logs")
+    assert lam.list_tags(Resource=created.arn)["Tags"] == {RUN_TAG: kit.run_id}
+    # Its log group exists before the first invocation, tagged, so teardown deletes it too.
+    (group,) = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{created.name}")[
+        "logGroups"
+    ]
+    assert group["logGroupName"] == f"/aws/lambda/{created.name}"
+    tags = logs.list_tags_for_resource(resourceArn=group["arn"].removesuffix(":*"))["tags"]
+    assert tags == {RUN_TAG: kit.run_id}
 
     same = triggers.deploy_function(kit, name, folder, role_arn=role.arn)
     assert (same.action, same.code_sha256) == ("unchanged", created.code_sha256)
@@ -362,7 +334,7 @@ def test_deploy_creates_then_leaves_unchanged_then_updates(kit, tmp_path):
         kit, name, folder, role_arn=role.arn, memory_mb=256, environment={"SENDER": "a@b.c"}
     )
     assert (bigger.action, bigger.code_sha256) == ("updated", changed.code_sha256)
-    config = kit.client("lambda").get_function_configuration(FunctionName=name)
+    config = lam.get_function_configuration(FunctionName=created.name)
     assert config["MemorySize"] == 256
     assert config["Environment"]["Variables"] == {"SENDER": "a@b.c"}
     again = triggers.deploy_function(
@@ -387,6 +359,7 @@ def test_deploy_creates_then_leaves_unchanged_then_updates(kit, tmp_path):
         ({"runtime": "python3.10"}, "runtime"),
         ({"runtime": "nodejs20.x"}, "runtime"),
         ({"name": "f" * 65}, "name"),
+        ({"name": "f" * (65 - len(STUB_PREFIX))}, "name"),  # too long with the prefix
         ({"name": "my function"}, "name"),
         ({"name": ""}, "name"),
         ({"role_arn": "fn-role"}, "role_arn"),
@@ -413,7 +386,8 @@ def test_deploy_arguments_are_validated_before_any_call(stubbed, tmp_path, kwarg
         {"memory_mb": LAMBDA_MEMORY_MB_RANGE[1]},
         {"timeout_s": 1},
         {"timeout_s": 900},
-        {"name": "f" * 64},
+        {"name": "f" * (64 - len(STUB_PREFIX))},  # 64 with the prefix
+        {"name": STUB_PREFIX + "f" * (64 - len(STUB_PREFIX))},  # the prefix is not added twice
         {"runtime": "python3.11"},
         {"runtime": "python3.13"},
         {"environment": {"KEY": "v" * 4093}},
@@ -443,15 +417,16 @@ NOT_ASSUMABLE = client_error(
 )
 
 
-def test_deploy_retries_while_a_new_role_is_not_yet_assumable(stubbed, tmp_path):
+def test_deploy_retries_while_a_new_role_is_not_yet_assumable(stubbed, tmp_path, capsys):
     lam = stubbed.stub("lambda")
     for _ in range(2):
         lam.add_client_error("create_function", **NOT_ASSUMABLE)
     lam.add_response(
         "create_function",
-        _function_config(),
+        _function_config(FN),
         {
-            "FunctionName": "fn",
+            "FunctionName": FN,
+            "Tags": STUB_TAGS,
             **{
                 k: ANY
                 for k in (
@@ -468,12 +443,24 @@ def test_deploy_retries_while_a_new_role_is_not_yet_assumable(stubbed, tmp_path)
             },
         },
     )
-    lam.add_response("get_function", {"Configuration": _function_config()}, {"FunctionName": "fn"})
+    lam.add_response("get_function", {"Configuration": _function_config(FN)}, {"FunctionName": FN})
+    logs = stubbed.stub("logs")  # the log group is made, tagged, before Lambda makes one untagged
+    logs.add_response(
+        "create_log_group", {}, {"logGroupName": f"/aws/lambda/{FN}", "tags": STUB_TAGS}
+    )
     deployed = triggers.deploy_function(stubbed, "fn", _source(tmp_path), role_arn=ROLE_ARN)
-    assert deployed.action == "created"
+    assert (deployed.action, deployed.name) == ("created", FN)
     assert stubbed.slept == [1.0, 2.0]
-    assert ("function", "fn") in stubbed.created
+    shown = [
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("[streamkit]")
+    ]
+    assert shown == [  # the wait is shown, not silent
+        f"[streamkit] IAM is still propagating the new role {ROLE_ARN.rsplit('/', 1)[-1]}: "
+        f"retrying CreateFunction in {delay:g} s (try {attempt} of 10)"
+        for delay, attempt in ((1, 2), (2, 3))
+    ]
     lam.assert_no_pending_responses()
+    logs.assert_no_pending_responses()
 
 
 def test_deploy_gives_up_on_a_role_after_ten_tries(stubbed, tmp_path):
@@ -484,7 +471,8 @@ def test_deploy_gives_up_on_a_role_after_ten_tries(stubbed, tmp_path):
         triggers.deploy_function(stubbed, "fn", _source(tmp_path), role_arn=ROLE_ARN)
     assert "10 tries" in str(err.value) and "lambda.amazonaws.com" in str(err.value)
     assert len(stubbed.slept) == 9 and sum(stubbed.slept) < 120
-    assert stubbed.created == []
+    assert stubbed.api_calls["lambda:CreateFunction"] == 10
+    assert "logs:CreateLogGroup" not in stubbed.api_calls  # nothing else made for a failed deploy
 
 
 def test_deploy_does_not_retry_other_invalid_parameters(stubbed, tmp_path):
@@ -610,16 +598,17 @@ def _expect_create(
     lam.add_response(
         "list_event_source_mappings",
         {"EventSourceMappings": []},
-        {"FunctionName": "fn", "EventSourceArn": STREAM_ARN},
+        {"FunctionName": FN, "EventSourceArn": STREAM_ARN},
     )
     lam.add_response(
         "create_event_source_mapping",
         response,
         {
-            "FunctionName": "fn",
+            "FunctionName": FN,
             "EventSourceArn": STREAM_ARN,
             "StartingPosition": starting_position,
             **params,
+            "Tags": STUB_TAGS,  # the mapping is the kit's, of this run
         },
     )
     return lam
@@ -763,8 +752,9 @@ def test_create_waits_while_the_mapping_is_creating(stubbed):
     lam.add_response("get_event_source_mapping", _mapping_response(State="Enabled"), {"UUID": uuid})
     trigger = triggers.create_trigger(stubbed, "fn", STREAM_ARN)
     assert (trigger.state, trigger.action) == ("Enabled", "created")
-    assert stubbed.slept == [2.0]
-    assert ("event-source-mapping", uuid) in stubbed.created
+    # one poll pause while Creating, then (LATEST, on AWS) the wait for Lambda's first poll
+    assert stubbed.slept[0] == 2.0
+    assert sum(stubbed.slept[1:]) == ESM_LATEST_FIRST_POLL_WAIT_S
     lam.assert_no_pending_responses()
 
 
@@ -826,7 +816,8 @@ def test_aws_conflict_is_judged_like_a_listed_duplicate(stubbed):
             with pytest.raises(StreamkitError) as err:
                 triggers.create_trigger(stubbed, "fn", STREAM_ARN, batch_size=10)
             assert "update_trigger" in str(err.value) and uuid in str(err.value)
-    assert stubbed.created == []  # not made by this call
+    assert stubbed.slept == []  # an existing Enabled mapping: no first-poll wait
+    lam.assert_no_pending_responses()
 
 
 def test_delete_waits_until_the_mapping_is_gone(stubbed):
@@ -844,9 +835,8 @@ def test_delete_waits_until_the_mapping_is_gone(stubbed):
     lam.add_client_error(
         "get_event_source_mapping", **client_error("ResourceNotFoundException", "gone", 404)
     )
-    stubbed.register("event-source-mapping", uuid)
     assert triggers.delete_trigger(stubbed, uuid) is True
-    assert stubbed.created == [] and len(stubbed.slept) == 2
+    assert len(stubbed.slept) == 2
     lam.assert_no_pending_responses()
 
 
@@ -858,7 +848,16 @@ def test_create_describe_list_a_trigger(module_kit, function, stream):
     assert trigger.action == "created" and trigger.state == "Enabled"
     assert (trigger.function_arn, trigger.event_source_arn) == (function.arn, stream)
     assert (trigger.batch_size, trigger.starting_position) == (10, "LATEST")
-    assert ("event-source-mapping", trigger.uuid) in module_kit.created
+    lam = module_kit.client("lambda")
+    arn = lam.get_event_source_mapping(UUID=trigger.uuid)["EventSourceMappingArn"]
+    assert lam.list_tags(Resource=arn)["Tags"] == {RUN_TAG: module_kit.run_id}
+    # teardown finds it (through its function) as this run's
+    planned = triggers.teardown(module_kit, dry_run=True).set_index("name")
+    assert tuple(planned.loc[trigger.uuid, ["kind", "run", "action"]]) == (
+        "event-source-mapping",
+        module_kit.run_id,
+        "would delete",
+    )
     described = triggers.describe_trigger(module_kit, trigger.uuid)
     assert described == trigger  # same fields; `action` is not compared
     assert described.action is None
@@ -890,11 +889,14 @@ def test_mapping_responses_echo_aws_defaults(module_kit, function, stream):
 
 def test_same_trigger_twice_is_not_duplicated(module_kit, function, stream):
     settings = {"batch_size": 50, "maximum_batching_window_s": 1}
+    calls = module_kit.api_calls["lambda:CreateEventSourceMapping"]
     first = triggers.create_trigger(module_kit, function.name, stream, **settings)
     again = triggers.create_trigger(module_kit, function.name, stream, **settings)
     assert (again.uuid, again.action) == (first.uuid, "unchanged")
-    assert len(triggers.list_triggers(module_kit, function.name, stream)) == 1
-    assert ("event-source-mapping", first.uuid) in module_kit.created
+    assert [t.uuid for t in triggers.list_triggers(module_kit, function.name, stream)] == [
+        first.uuid
+    ]
+    assert module_kit.api_calls["lambda:CreateEventSourceMapping"] == calls + 1
 
 
 def test_equal_filter_patterns_written_differently_are_the_same(stubbed):
@@ -949,7 +951,6 @@ def test_update_disable_enable_delete_round_trip(module_kit, function, stream):
     assert triggers.enable_trigger(module_kit, trigger.uuid).state == "Enabled"
 
     assert triggers.delete_trigger(module_kit, trigger.uuid) is True
-    assert ("event-source-mapping", trigger.uuid) not in module_kit.created
     with pytest.raises(LookupError):
         triggers.describe_trigger(module_kit, trigger.uuid)
     assert triggers.delete_trigger(module_kit, trigger.uuid) is False
@@ -957,12 +958,7 @@ def test_update_disable_enable_delete_round_trip(module_kit, function, stream):
 
 
 def test_update_and_remove_failure_handling_settings(module_kit, function, stream):
-    sqs = module_kit.client("sqs")
-    queue_url = sqs.create_queue(QueueName=unique("failures-"))["QueueUrl"]
-    module_kit.register("queue", queue_url)
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    queue_arn = triggers.create_failure_destination(module_kit, "sqs", unique("failures-")).arn
     trigger = triggers.create_trigger(module_kit, function.name, stream)
     try:
         triggers.update_trigger(
@@ -1059,100 +1055,209 @@ def test_a_stream_that_does_not_exist(module_kit, function):
 
 # -- teardown ------------------------------------------------------------------------------------------
 
+#: The order teardown deletes in: what depends on something comes before it.
+TEARDOWN_ORDER = [
+    "event-source-mapping",
+    "function",
+    "log-group",
+    "role",
+    "queue",
+    "topic",
+    "bucket",
+    "table",
+]
 
-def test_teardown_deletes_exactly_what_the_kit_created(kit, aws, tmp_path):
+
+def test_teardown_deletes_exactly_what_the_kit_created(kit, aws):
     ddb, iam, lam, logs = (kit.client(s) for s in ("dynamodb", "iam", "lambda", "logs"))
-    table = unique("TeardownUsers")
-    table_arn = streams.create_users_table(kit, table)
+    table = streams.create_users_table(kit, "Users").rsplit("/", 1)[-1]
+    assert table == f"{kit.prefix}Users"
     stream = streams.enable_stream(kit, table, "NEW_IMAGE").stream_arn
-    name = unique("teardown-")
-    role = triggers.create_execution_role(kit, name, table_arn)
-    triggers.deploy_function(kit, name, FUNCTIONS / "log_event", role_arn=role.arn)
-    logs.create_log_group(logGroupName=f"/aws/lambda/{name}")  # as Lambda would on first invoke
-    trigger = triggers.create_trigger(kit, name, stream)
-    queue = kit.client("sqs").create_queue(QueueName=unique("tq-"))["QueueUrl"]
-    kit.register("queue", queue)
-    topic = kit.client("sns").create_topic(Name=unique("tt-"))["TopicArn"]
-    kit.register("topic", topic)
-    bucket = unique("streamkit-teardown-")
-    kit.client("s3").create_bucket(Bucket=bucket)
-    kit.client("s3").put_object(Bucket=bucket, Key="failure.json", Body=b"{}")  # emptied first
-    kit.register("bucket", bucket)
+    role = triggers.create_execution_role(kit, "fn", stream)
+    function = triggers.deploy_function(kit, "fn", FUNCTIONS / "log_event", role_arn=role.arn)
+    trigger = triggers.create_trigger(kit, "fn", stream)
+    queue = triggers.create_failure_destination(kit, "sqs", "tq")
+    topic = triggers.create_failure_destination(kit, "sns", "tt")
+    bucket = triggers.create_failure_destination(kit, "s3", "tb")
+    kit.client("s3").put_object(Bucket=bucket.name, Key="failure.json", Body=b"{}")  # emptied first
 
-    # Foreign resources, made with boto3 directly: teardown must leave them alone.
-    foreign_table = unique("Foreign")
+    # With the kit's prefix but made with boto3 directly (no tag): teardown must leave them alone.
+    foreign_table = f"{kit.prefix}Foreign"
     ddb.create_table(
         TableName=foreign_table,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    foreign_role = unique("foreign-role-")
+    foreign_role = f"{kit.prefix}foreign-role"
     iam.create_role(
         RoleName=foreign_role, AssumeRolePolicyDocument=json.dumps(triggers.lambda_trust_policy())
     )
+    # Made by streamkit, in another run (same prefix): kept unless all_runs=True.
+    other = LocalView(aws, kit.prefix, run_id="another-run")
+    other_queue = triggers.create_failure_destination(other, "sqs", "other")
 
     planned = triggers.teardown(kit, dry_run=True)
-    assert list(planned["action"].unique()) == ["would delete"]
-    assert len(kit.created) == 7  # nothing deleted or forgotten yet
-    lam.get_function(FunctionName=name)
-
+    lam.get_function(FunctionName=function.name)  # a dry run deletes nothing
     done = triggers.teardown(kit)
-    assert list(zip(done["kind"], done["identifier"], strict=True)) == [
-        ("event-source-mapping", trigger.uuid),
-        ("function", name),
-        ("log-group", f"/aws/lambda/{name}"),
-        ("role", role.name),
-        ("queue", queue),
-        ("topic", topic),
-        ("bucket", bucket),
-        ("table", table),
+    # Kinds come in dependency order (within a kind, in the order the service lists them).
+    kinds = done["kind"].tolist()
+    assert kinds == sorted(kinds, key=TEARDOWN_ORDER.index)
+    assert sorted(done.values.tolist()) == sorted(
+        [
+            ["event-source-mapping", trigger.uuid, kit.run_id, "deleted"],
+            ["function", function.name, kit.run_id, "deleted"],
+            ["log-group", f"/aws/lambda/{function.name}", kit.run_id, "deleted"],
+            ["role", foreign_role, "", "kept: not created by streamkit"],
+            ["role", role.name, kit.run_id, "deleted"],
+            ["queue", other_queue.name, "another-run", "kept: another run"],
+            ["queue", queue.name, kit.run_id, "deleted"],
+            ["topic", topic.name, kit.run_id, "deleted"],
+            ["bucket", bucket.name, kit.run_id, "deleted"],
+            ["table", foreign_table, "", "kept: not created by streamkit"],
+            ["table", table, kit.run_id, "deleted"],
+        ]
+    )
+    assert planned[["kind", "name", "run"]].equals(done[["kind", "name", "run"]])
+    assert list(planned["action"]) == [
+        "would delete" if a == "deleted" else a for a in done["action"]
     ]
-    assert set(done["action"]) == {"deleted"}
-    assert planned[["kind", "identifier"]].equals(done[["kind", "identifier"]])
-    assert kit.created == []
     for call in (
-        lambda: lam.get_function(FunctionName=name),
+        lambda: lam.get_function(FunctionName=function.name),
         lambda: iam.get_role(RoleName=role.name),
         lambda: ddb.describe_table(TableName=table),
         lambda: lam.get_event_source_mapping(UUID=trigger.uuid),
+        lambda: kit.client("sqs").get_queue_url(QueueName=queue.name),
+        lambda: kit.client("s3").head_bucket(Bucket=bucket.name),
     ):
         with pytest.raises(ClientError):
             call()
-    assert logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"] == []
+    assert (
+        logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{kit.prefix}")["logGroups"] == []
+    )
     ddb.describe_table(TableName=foreign_table)  # still there
     iam.get_role(RoleName=foreign_role)
-    assert triggers.teardown(kit).empty
+    assert set(triggers.teardown(kit)["action"]) == {
+        "kept: not created by streamkit",
+        "kept: another run",
+    }
+    assert sorted(triggers.teardown(other).values.tolist()) == [
+        ["queue", other_queue.name, "another-run", "deleted"],
+        ["role", foreign_role, "", "kept: not created by streamkit"],
+        ["table", foreign_table, "", "kept: not created by streamkit"],
+    ]
     ddb.delete_table(TableName=foreign_table)
     iam.delete_role(RoleName=foreign_role)
+    assert triggers.teardown(kit).empty
 
 
-def test_teardown_tolerates_what_is_already_gone(kit, tmp_path):
-    name = unique("gone-")
-    role = triggers.create_execution_role(kit, name, TABLE_ARN)
-    triggers.deploy_function(kit, name, _source(tmp_path), role_arn=role.arn)
-    kit.client("lambda").delete_function(FunctionName=name)
-    kit.register("event-source-mapping", "00000000-0000-4000-8000-00000000dead")
-    older, newer = (f"/aws/lambda/{unique('nothere-')}" for _ in range(2))
-    kit.register("log-group", older)
-    kit.register("gizmo", "x")
-    kit.register("log-group", newer)
-    assert set(triggers.teardown(kit, dry_run=True)["action"]) == {
-        "already gone",
-        "would delete",
-        "kept: unknown kind",
-    }
+def test_teardown_tolerates_what_is_already_gone(kit, tmp_path, monkeypatch):
+    role = triggers.create_execution_role(kit, "gone", TABLE_ARN)
+    function = triggers.deploy_function(kit, "gone", _source(tmp_path), role_arn=role.arn)
+    kit.client("lambda").delete_function(FunctionName=function.name)  # by hand, before teardown
+    queue = triggers.create_failure_destination(kit, "sqs", "gone")
+    discover = triggers._discover
+
+    def discover_then_lose_the_queue(backend):
+        found = discover(backend)
+        kit.client("sqs").delete_queue(QueueUrl=queue.url)  # e.g. another teardown meanwhile
+        return found
+
+    monkeypatch.setattr(triggers, "_discover", discover_then_lose_the_queue)
     done = triggers.teardown(kit)
     assert done.values.tolist() == [
-        ["event-source-mapping", "00000000-0000-4000-8000-00000000dead", "already gone"],
-        ["function", name, "already gone"],
-        ["log-group", newer, "already gone"],  # newest first within a kind
-        ["log-group", older, "already gone"],
-        ["role", role.name, "deleted"],
-        ["gizmo", "x", "kept: unknown kind"],
+        # the function is not listed any more; its log group and role are still found
+        ["log-group", f"/aws/lambda/{function.name}", kit.run_id, "deleted"],
+        ["role", role.name, kit.run_id, "deleted"],
+        ["queue", queue.name, kit.run_id, "already gone"],
     ]
-    assert kit.created == [("gizmo", "x")]
-    kit.forget("gizmo", "x")
+    monkeypatch.undo()
+    assert triggers.teardown(kit).empty
+
+
+def test_teardown_finds_a_trigger_whose_function_was_deleted_by_hand(kit, tmp_path):
+    """AWS keeps a mapping when its function is deleted: teardown still finds it by its own tag,
+    and leaves a look-alike mapping without the tag alone."""
+    table_arn = streams.create_users_table(kit, "Orphans")
+    stream = streams.enable_stream(kit, "Orphans", "NEW_IMAGE").stream_arn
+    role = triggers.create_execution_role(kit, "orphan", table_arn)
+    function = triggers.deploy_function(kit, "orphan", _source(tmp_path), role_arn=role.arn)
+    trigger = triggers.create_trigger(kit, "orphan", stream)
+    lam = kit.client("lambda")
+    streams.create_users_table(kit, "OrphansToo")
+    untagged = lam.create_event_source_mapping(  # on the kit's function, but without the tag
+        FunctionName=function.name,
+        EventSourceArn=streams.enable_stream(kit, "OrphansToo", "NEW_IMAGE").stream_arn,
+        StartingPosition="LATEST",
+    )["UUID"]
+    lam.delete_function(FunctionName=function.name)  # by hand: both mappings stay
+    done = triggers.teardown(kit)
+    rows = {(kind, name): action for kind, name, _, action in done.values.tolist()}
+    assert rows[("event-source-mapping", trigger.uuid)] == "deleted"
+    assert rows[("event-source-mapping", untagged)] == "kept: not created by streamkit"
+    with pytest.raises(ClientError):
+        lam.get_event_source_mapping(UUID=trigger.uuid)
+    assert lam.get_event_source_mapping(UUID=untagged)["UUID"] == untagged
+    lam.delete_event_source_mapping(UUID=untagged)
+
+
+def test_teardown_tries_everything_then_reports_what_failed(kit, monkeypatch):
+    role = triggers.create_execution_role(kit, "stuck", TABLE_ARN)
+    queue = triggers.create_failure_destination(kit, "sqs", "after-the-role")
+
+    def refuse(backend, name):
+        raise ClientError(
+            {"Error": {"Code": "AccessDenied", "Message": "not allowed: iam:DeleteRole"}},
+            "DeleteRole",
+        )
+
+    monkeypatch.setattr(triggers, "_delete_role_and_policies", refuse)
+    with pytest.raises(StreamkitError) as err:
+        triggers.teardown(kit)
+    assert role.name in str(err.value) and "error.report" in str(err.value)
+    assert err.value.report.values.tolist() == [
+        ["role", role.name, kit.run_id, "failed: AccessDenied: not allowed: iam:DeleteRole"],
+        ["queue", queue.name, kit.run_id, "deleted"],  # tried after the failure all the same
+    ]
+    monkeypatch.undo()
+    assert triggers.teardown(kit).values.tolist() == [["role", role.name, kit.run_id, "deleted"]]
+
+
+def test_teardown_keeps_a_function_whose_trigger_could_not_be_deleted(kit, monkeypatch):
+    table_arn = streams.create_users_table(kit, "Users")
+    stream = streams.enable_stream(kit, "Users", "NEW_IMAGE").stream_arn
+    role = triggers.create_execution_role(kit, "fn", table_arn)
+    function = triggers.deploy_function(kit, "fn", FUNCTIONS / "log_event", role_arn=role.arn)
+    trigger = triggers.create_trigger(kit, "fn", stream)
+
+    def still_deleting(backend, uuid, **_):  # AWS took longer than the wait allows
+        raise triggers.TriggerTimeoutError(uuid, "its deletion", "Deleting", "User action", 120)
+
+    monkeypatch.setattr(triggers, "delete_trigger", still_deleting)
+    with pytest.raises(StreamkitError) as err:
+        triggers.teardown(kit)
+    report = err.value.report.set_index("name")["action"]
+    assert report[trigger.uuid].startswith("failed: TriggerTimeoutError: Trigger ")
+    assert "'Deleting'" in report[trigger.uuid]
+    # Deleting the function would hide the mapping from the next teardown: it is kept.
+    assert report[function.name] == "failed: its trigger could not be deleted"
+    assert report[role.name] == "deleted"  # the rest is tried all the same
+    assert report[f"{kit.prefix}Users"] == "deleted"
+    kit.client("lambda").get_function(FunctionName=function.name)
+
+    monkeypatch.undo()
+    again = triggers.teardown(kit)  # found again through its function, and deleted
+    assert again[["kind", "name", "action"]].values.tolist() == [
+        ["event-source-mapping", trigger.uuid, "deleted"],
+        ["function", function.name, "deleted"],
+    ]
+
+
+def test_teardown_arguments_are_validated(kit):
+    with pytest.raises(InvalidParameterError):
+        triggers.teardown(kit, dry_run="yes")
+    with pytest.raises(InvalidParameterError):
+        triggers.teardown(kit, all_runs=1)
 
 
 # -- the example functions ---------------------------------------------------------------------------

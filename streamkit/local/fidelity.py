@@ -941,6 +941,7 @@ class Mapping:
     last_modified: float = field(default_factory=lambda: now())
     # kept with the mapping (backend state), so a restarted local Lambda service resumes from them
     checkpoints: dict[str, int] = field(default_factory=dict)  # shard id -> last sequence done
+    tags: dict[str, str] = field(default_factory=dict)  # CreateEventSourceMapping's Tags
 
     @property
     def filters(self) -> list[dict[str, Any]]:
@@ -1175,6 +1176,7 @@ def _lambda_create(original: Any) -> Any:
                     event_source_arn=arn,
                     settings=settings,
                     enabled=bool(body.get("Enabled", True)),
+                    tags=_tags(body.get("Tags")),
                 )
                 mappings.mappings[mapping_id] = mapping
                 body = json.dumps(mapping.response())  # as created: State "Creating"
@@ -1184,6 +1186,40 @@ def _lambda_create(original: Any) -> Any:
             return exc.response()
 
     return create_event_source_mapping
+
+
+def _tags(value: Any) -> dict[str, str]:
+    """CreateEventSourceMapping's ``Tags``: a map of strings (AWS's rule), or none."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise _invalid("Tags must be a map of string keys to string values.")
+    return dict(value)
+
+
+def _lambda_list_tags(original: Any) -> Any:
+    """ListTags also answers for our mappings' ARNs (moto knows only functions' tags)."""
+
+    @functools.wraps(original)
+    def list_tags(self: Any) -> Any:
+        from urllib.parse import unquote
+
+        arn = unquote(self.path.rsplit("/", 1)[-1])
+        if ":event-source-mapping:" not in arn:
+            return original(self)
+        with _LOCK:
+            mapping = mapping_store_for(self.current_account, self.region).mappings.get(
+                arn.rsplit(":", 1)[-1]
+            )
+            if mapping is None or mapping.arn != arn:
+                return LambdaApiError(
+                    404, "ResourceNotFoundException", "The resource you requested does not exist."
+                ).response()
+            return 200, {"status": 200}, json.dumps({"Tags": mapping.tags})
+
+    return list_tags
 
 
 def _mapping_or_404(self: Any) -> Mapping | None:
@@ -1371,6 +1407,7 @@ def _install_lambda_api() -> None:
         LambdaResponse.create_event_source_mapping
     )  # type: ignore[method-assign]
     LambdaResponse.get_event_source_mapping = _lambda_get(LambdaResponse.get_event_source_mapping)  # type: ignore[method-assign]
+    LambdaResponse.list_tags = _lambda_list_tags(LambdaResponse.list_tags)  # type: ignore[method-assign]
     LambdaResponse.update_event_source_mapping = _lambda_update(
         LambdaResponse.update_event_source_mapping
     )  # type: ignore[method-assign]
