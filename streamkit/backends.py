@@ -76,6 +76,17 @@ def _new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
 
 
+# One run per process and backend: connecting again (re-running a notebook's first cell after an
+# error) continues the same run, so its teardown still finds what was created before.
+_RUNS: dict[tuple[str, str | None, str | None, str], str] = {}
+_RUNS_LOCK = threading.Lock()
+
+
+def _run_of(where: str, region: str | None, profile: str | None, prefix: str) -> str:
+    with _RUNS_LOCK:
+        return _RUNS.setdefault((where, region, profile, prefix), _new_run_id())
+
+
 class Backend:
     """Where AWS calls go: a boto3 session, a region and, unless real AWS, an endpoint URL.
 
@@ -358,13 +369,14 @@ def _connect_aws(
         raise CredentialsMissingError(
             "No AWS region configured: pass region=... or set AWS_REGION / AWS_DEFAULT_REGION."
         )
+    prefix = DEFAULT_PREFIX if prefix is None else prefix
     backend = RemoteBackend(
         "aws",
         session.region_name,
         None,
         session,
-        prefix=DEFAULT_PREFIX if prefix is None else prefix,
-        run_id=run_id,
+        prefix=prefix,
+        run_id=run_id or _run_of("aws", session.region_name, profile, prefix),
     )
     check_caller(backend)
     return backend
@@ -383,13 +395,14 @@ def _connect_endpoint(
             aws_secret_access_key="testing",
             region_name=region or "us-east-1",
         )
+    prefix = DEFAULT_PREFIX if prefix is None else prefix
     return RemoteBackend(
         "endpoint",
         session.region_name,
         url,
         session,
-        prefix=DEFAULT_PREFIX if prefix is None else prefix,
-        run_id=run_id,
+        prefix=prefix,
+        run_id=run_id or _run_of(url, session.region_name, None, prefix),
     )
 
 
@@ -424,8 +437,9 @@ def connect(
     prefix : str, optional
         Name prefix of everything the kit creates (default ``"streamkit-"``).
     run_id : str, optional
-        Value of the ``streamkit-run`` tag on everything created (default: a new one, made of
-        the UTC time and 4 random hex digits). Pass an earlier run's id to tear it down.
+        Value of the ``streamkit-run`` tag on everything created. Default: this process's run for
+        this backend, region and prefix, made of the UTC time and 4 random hex digits when first
+        connected; connecting again continues it. Pass an earlier run's id to tear it down.
 
     Returns
     -------

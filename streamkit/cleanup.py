@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from .backends import DEFAULT_PREFIX, connect
 from .errors import StreamkitError
 
@@ -69,7 +71,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "streamkit teardown")
         from .triggers import teardown
 
         report = teardown(backend, dry_run=not args.yes, all_runs=args.all_runs)
-    except StreamkitError as exc:
+    except (StreamkitError, BotoCoreError, ClientError) as exc:
         print(f"error: {exc}")
         report = getattr(exc, "report", None)
         if report is not None:

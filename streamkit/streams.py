@@ -633,6 +633,8 @@ def read_records(
     sequence_number: str | None = None,
     limit: int | None = None,
     max_empty_polls: int = 1,
+    expect: int | None = None,
+    timeout_s: float = 30.0,
 ) -> RecordBatch:
     """Read a stream's records, every shard in parent-before-child order, paging GetRecords.
 
@@ -653,12 +655,54 @@ def read_records(
     max_empty_polls : int
         An open shard is read until this many GetRecords calls in a row return nothing (on AWS an
         empty answer can come before more records; raise it there to read further).
+    expect : int, optional
+        Read again (once a second, showing progress) until at least this many records are there:
+        on AWS a write can take a moment to reach the stream, and a GetRecords call may come back
+        empty before it. Locally records are there at once.
+    timeout_s : float
+        Longest wait for ``expect`` records, in seconds.
 
     Returns
     -------
     RecordBatch
-        The records and the number of GetRecords calls made.
+        The records, and the number of GetRecords calls made (all reads together).
+
+    Raises
+    ------
+    StreamkitError
+        When fewer than ``expect`` records arrived within ``timeout_s``.
     """
+    if expect is not None and (
+        isinstance(expect, bool) or not isinstance(expect, int) or expect < 0
+    ):
+        raise InvalidParameterError("expect", expect, "a whole number of records >= 0, or None")
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or timeout_s < 0:
+        raise InvalidParameterError("timeout_s", timeout_s, "a number of seconds >= 0")
+    deadline = time.monotonic() + timeout_s
+    calls = 0
+    while True:
+        batch = _read_once(backend, stream, position, sequence_number, limit, max_empty_polls)
+        calls += batch.get_records_calls
+        batch.get_records_calls = calls
+        if expect is None or len(batch) >= expect:
+            return batch
+        if time.monotonic() > deadline:
+            raise StreamkitError(
+                f"Only {len(batch)} of {expect} records arrived on the stream of {stream} within "
+                f"{timeout_s:g} s ({calls} GetRecords calls)."
+            )
+        backend.progress(f"{len(batch)} of {expect} records on the stream so far; reading again")
+        time.sleep(1.0)
+
+
+def _read_once(
+    backend: Backend,
+    stream: str,
+    position: str,
+    sequence_number: str | None,
+    limit: int | None,
+    max_empty_polls: int,
+) -> RecordBatch:
     if position not in SHARD_ITERATOR_TYPES:
         raise InvalidParameterError("position", position, SHARD_ITERATOR_TYPES)
     at_sequence = position in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")
@@ -728,22 +772,16 @@ def _read_new_records(
 ) -> RecordBatch:
     """Records written after sequence number ``after`` (all if None), reading until ``expected``
     arrived: on AWS a GetRecords call may come back empty although records are on their way."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if after:
-            batch = read_records(
-                backend, table_name, position="AFTER_SEQUENCE_NUMBER", sequence_number=after
-            )
-        else:
-            batch = read_records(backend, table_name)
-        if len(batch) >= expected or time.monotonic() > deadline:
-            if len(batch) < expected:
-                raise StreamkitError(
-                    f"Only {len(batch)} of {expected} records arrived on {table_name}'s stream "
-                    f"within {timeout_s:g} s."
-                )
-            return batch
-        time.sleep(1.0)
+    if after:
+        return read_records(
+            backend,
+            table_name,
+            position="AFTER_SEQUENCE_NUMBER",
+            sequence_number=after,
+            expect=expected,
+            timeout_s=timeout_s,
+        )
+    return read_records(backend, table_name, expect=expected, timeout_s=timeout_s)
 
 
 def compare_view_types(

@@ -87,6 +87,7 @@ __all__ = [
     "mapping_parameters",
     "FailureDestination",
     "create_failure_destination",
+    "read_failure_records",
     "teardown",
 ]
 
@@ -964,7 +965,13 @@ def deploy_function(
         if _code(exc) != "ResourceConflictException":
             raise
     else:
-        _create_log_group(backend, _function_log_group(name))
+        try:
+            _create_log_group(backend, _function_log_group(name))
+        except NotOwnedError:
+            client.delete_function(FunctionName=name)  # nothing half-created
+            raise
+        if created.get("State", "Active") != "Active":
+            backend.progress(f"function {name} is {created['State']}; waiting until it is Active")
         client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=waiter_config)
         return DeployedFunction(name, created["FunctionArn"], created["CodeSha256"], "created")
 
@@ -1830,7 +1837,7 @@ def create_failure_destination(backend: Backend, kind: str, name: str) -> Failur
         except ClientError as exc:
             if not _gone(exc):
                 raise
-            url = sqs.create_queue(QueueName=name, tags=backend.tags)["QueueUrl"]
+            url = _create_queue(backend, name)
         else:
             if not _has_run_tag(sqs.list_queue_tags(QueueUrl=url).get("Tags", {})):
                 raise NotOwnedError("SQS queue", name, RUN_TAG)
@@ -1863,6 +1870,104 @@ def create_failure_destination(backend: Backend, kind: str, name: str) -> Failur
         if not _has_run_tag(tags):
             raise NotOwnedError("S3 bucket", name, RUN_TAG)
     return FailureDestination(kind, name, f"arn:aws:s3:::{name}")
+
+
+def read_failure_records(
+    backend: Backend,
+    queue_url: str,
+    *,
+    expect: int = 1,
+    timeout_s: float | None = None,
+) -> list[dict[str, Any]]:
+    """Take the failure records of discarded batches off an SQS on-failure destination.
+
+    Each message is read, parsed and deleted, so that the next call sees only newer ones (an
+    unread message would come back after its visibility timeout). Waits, with progress on AWS,
+    until ``expect`` records are there: Lambda sends them after its retries, and SQS delivers them
+    seconds later.
+
+    Parameters
+    ----------
+    backend : Backend
+    queue_url : str
+        The queue's URL (:attr:`FailureDestination.url`).
+    expect : int
+        How many records to wait for (at least 1).
+    timeout_s : float, optional
+        Longest wait, in seconds: default 5 on the embedded backend, 120 elsewhere.
+
+    Returns
+    -------
+    list of dict
+        The failure records (``requestContext``, ``responseContext``, ``DDBStreamBatchInfo``, ...),
+        oldest first as SQS hands them out; at least ``expect`` of them.
+
+    Raises
+    ------
+    StreamkitError
+        When fewer than ``expect`` arrived in ``timeout_s``, saying how many did.
+    """
+    from .limits import LOGS_ARRIVAL_TIMEOUT_S
+
+    if not isinstance(queue_url, str) or not queue_url.startswith(("http://", "https://")):
+        raise InvalidParameterError("queue_url", queue_url, "an SQS queue URL (destination.url)")
+    _check_int("expect", expect, 1, 10_000, "a whole number of records >= 1")
+    if timeout_s is None:
+        timeout_s = 5.0 if backend.is_local else LOGS_ARRIVAL_TIMEOUT_S
+    _check_wait(True, timeout_s)
+    sqs = backend.client("sqs")
+    records: list[dict[str, Any]] = []
+    began = _clock()
+    while True:
+        waited = _clock() - began
+        response = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0 if backend.is_local else int(min(20, max(timeout_s - waited, 0))),
+        )
+        for message in response.get("Messages", []):
+            records.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        if len(records) >= expect:
+            return records
+        waited = _clock() - began
+        if waited >= timeout_s:
+            raise StreamkitError(
+                f"{len(records)} failure record(s) arrived on {queue_url}, not the {expect} "
+                f"expected, within {timeout_s:g} s. Did the trigger give up on a batch yet "
+                "(describe_trigger(...).last_processing_result)?"
+            )
+        backend.progress(
+            f"{len(records)} of {expect} failure record(s) on the queue so far; waiting"
+        )
+        if backend.is_local:
+            _sleep(min(0.05, timeout_s - waited))
+
+
+#: SQS refuses a queue name for 60 s after a queue of that name was deleted (a run right after a
+#: teardown): retried this long. Source: SQS API Reference, CreateQueue, "QueueDeletedRecently"
+#: (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html).
+_QUEUE_NAME_REUSE_WAIT_S = 70.0
+
+
+def _create_queue(backend: Backend, name: str) -> str:
+    """CreateQueue with the kit's tags, waiting (with progress) while SQS still holds the name."""
+    sqs = backend.client("sqs")
+    began = _clock()
+    while True:
+        try:
+            return str(sqs.create_queue(QueueName=name, tags=backend.tags)["QueueUrl"])
+        except ClientError as exc:
+            if "QueueDeletedRecently" not in _code(exc):
+                raise
+            waited = _clock() - began
+            if waited >= _QUEUE_NAME_REUSE_WAIT_S:
+                raise
+            backend.progress(
+                f"SQS still holds the name {name} of a queue deleted less than 60 s ago; "
+                "trying again in 10 s"
+            )
+            _sleep(min(10.0, _QUEUE_NAME_REUSE_WAIT_S - waited))
 
 
 # -- 5. teardown ---------------------------------------------------------------------------------------
@@ -1925,12 +2030,27 @@ def _function_log_group(function_name: str) -> str:
 
 
 def _create_log_group(backend: Backend, name: str) -> None:
-    """Create a function's log group with the kit's tag before Lambda makes one without it."""
+    """Create a function's log group with the kit's tag before Lambda makes one without it.
+
+    Raises
+    ------
+    NotOwnedError
+        If the group exists without the kit's tag (its old events would pass for the new
+        function's).
+    """
+    logs = backend.client("logs")
     try:
-        backend.client("logs").create_log_group(logGroupName=name, tags=backend.tags)
+        logs.create_log_group(logGroupName=name, tags=backend.tags)
     except ClientError as exc:
         if _code(exc) != "ResourceAlreadyExistsException":
             raise
+        for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name):
+            for group in page["logGroups"]:
+                if group["logGroupName"] == name:
+                    arn = group["arn"].removesuffix(":*")
+                    tags = logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
+                    if not _has_run_tag(tags):
+                        raise NotOwnedError("log group", name, RUN_TAG) from None
 
 
 def _delete_role_and_policies(backend: Backend, name: str) -> None:
@@ -1980,12 +2100,29 @@ def _discover(backend: Backend) -> list[_Found]:
     """Every resource whose name has the backend's prefix, in teardown order, with its tags.
 
     Event source mappings have no name: those whose function has the prefix are listed (also when
-    the function is gone), each with its own tags.
+    the function is gone), each with its own tags. A resource that disappears between the listing
+    and the reading of its tags (another teardown, AWS's eventually consistent lists) is left out.
     """
     from .streams import delete_table
 
     prefix = backend.prefix
     found: list[_Found] = []
+
+    def add(
+        kind: str,
+        name: str,
+        read_tags: Callable[[], Any],
+        delete: Callable[[], object],
+        function: str | None = None,
+    ) -> None:
+        try:
+            tags = _as_tag_dict(read_tags())
+        except ClientError as exc:
+            if _gone(exc) or _code(exc) == "404":
+                return
+            raise
+        found.append(_Found(kind, name, tags, delete, function))
+
     lam = backend.client("lambda")
     functions = [
         function
@@ -1993,32 +2130,26 @@ def _discover(backend: Backend) -> list[_Found]:
         for function in page["Functions"]
         if function["FunctionName"].startswith(prefix)
     ]
-    function_tags = {
-        f["FunctionName"]: _as_tag_dict(lam.list_tags(Resource=f["FunctionArn"]).get("Tags", {}))
-        for f in functions
-    }
     # Every mapping of a function with the prefix, whether the function still exists or not (AWS
     # keeps a mapping when its function is deleted), judged by its own tags.
     for page in lam.get_paginator("list_event_source_mappings").paginate():
         for mapping in page["EventSourceMappings"]:
             function = _function_of(mapping.get("FunctionArn", ""))
-            if not function.startswith(prefix):
-                continue
             arn = mapping.get("EventSourceMappingArn")
-            tags = _as_tag_dict(lam.list_tags(Resource=arn).get("Tags", {})) if arn else {}
-            uuid = mapping["UUID"]
-            found.append(
-                _Found(
+            if function.startswith(prefix):
+                add(
                     "event-source-mapping",
-                    uuid,
-                    tags,
-                    lambda uuid=uuid: delete_trigger(backend, uuid, wait=True),
-                    function=function,
+                    mapping["UUID"],
+                    lambda arn=arn: lam.list_tags(Resource=arn)["Tags"] if arn else {},
+                    lambda uuid=mapping["UUID"]: delete_trigger(backend, uuid, wait=True),
+                    function,
                 )
-            )
-    for name, tags in function_tags.items():
-        found.append(
-            _Found("function", name, tags, lambda name=name: lam.delete_function(FunctionName=name))
+    for f in functions:
+        add(
+            "function",
+            f["FunctionName"],
+            lambda arn=f["FunctionArn"]: lam.list_tags(Resource=arn)["Tags"],
+            lambda name=f["FunctionName"]: lam.delete_function(FunctionName=name),
         )
 
     logs = backend.client("logs")
@@ -2026,43 +2157,33 @@ def _discover(backend: Backend) -> list[_Found]:
         logGroupNamePrefix=_function_log_group(prefix)
     ):
         for group in page["logGroups"]:
-            name = group["logGroupName"]
-            arn = group["arn"].removesuffix(":*")
-            tags = _as_tag_dict(logs.list_tags_for_resource(resourceArn=arn).get("tags", {}))
-            found.append(
-                _Found(
-                    "log-group",
-                    name,
-                    tags,
-                    lambda name=name: logs.delete_log_group(logGroupName=name),
-                )
+            arn = group["arn"].removesuffix(":*")  # DescribeLogGroups adds ":*"; tags want none
+            add(
+                "log-group",
+                group["logGroupName"],
+                lambda arn=arn: logs.list_tags_for_resource(resourceArn=arn)["tags"],
+                lambda name=group["logGroupName"]: logs.delete_log_group(logGroupName=name),
             )
 
-    iam = backend.client("iam")
-    for page in iam.get_paginator("list_roles").paginate():
+    for page in backend.client("iam").get_paginator("list_roles").paginate():
         for role in page["Roles"]:
             name = role["RoleName"]
             if name.startswith(prefix):
-                found.append(
-                    _Found(
-                        "role",
-                        name,
-                        _role_tags(backend, name),
-                        lambda name=name: _delete_role_and_policies(backend, name),
-                    )
+                add(
+                    "role",
+                    name,
+                    lambda name=name: _role_tags(backend, name),
+                    lambda name=name: _delete_role_and_policies(backend, name),
                 )
 
     sqs = backend.client("sqs")
     for page in sqs.get_paginator("list_queues").paginate(QueueNamePrefix=prefix):
         for url in page.get("QueueUrls", []):
-            tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
-            found.append(
-                _Found(
-                    "queue",
-                    url.rsplit("/", 1)[-1],
-                    _as_tag_dict(tags),
-                    lambda url=url: sqs.delete_queue(QueueUrl=url),
-                )
+            add(
+                "queue",
+                url.rsplit("/", 1)[-1],
+                lambda url=url: sqs.list_queue_tags(QueueUrl=url).get("Tags", {}),
+                lambda url=url: sqs.delete_queue(QueueUrl=url),
             )
 
     sns = backend.client("sns")
@@ -2070,40 +2191,34 @@ def _discover(backend: Backend) -> list[_Found]:
         for topic in page["Topics"]:
             arn = topic["TopicArn"]
             if arn.rsplit(":", 1)[-1].startswith(prefix):
-                found.append(
-                    _Found(
-                        "topic",
-                        arn.rsplit(":", 1)[-1],
-                        _topic_tags(backend, arn),
-                        lambda arn=arn: sns.delete_topic(TopicArn=arn),
-                    )
+                add(
+                    "topic",
+                    arn.rsplit(":", 1)[-1],
+                    lambda arn=arn: _topic_tags(backend, arn),
+                    lambda arn=arn: sns.delete_topic(TopicArn=arn),
                 )
 
     for bucket in backend.client("s3").list_buckets().get("Buckets", []):
         name = bucket["Name"]
         if name.startswith(prefix):
-            found.append(
-                _Found(
-                    "bucket",
-                    name,
-                    _bucket_tags(backend, name),
-                    lambda name=name: _empty_and_delete_bucket(backend, name),
-                )
+            add(
+                "bucket",
+                name,
+                lambda name=name: _bucket_tags(backend, name),
+                lambda name=name: _empty_and_delete_bucket(backend, name),
             )
 
     ddb = backend.client("dynamodb")
     for page in ddb.get_paginator("list_tables").paginate():
         for name in page["TableNames"]:
             if name.startswith(prefix):
-                arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
-                tags = ddb.list_tags_of_resource(ResourceArn=arn).get("Tags", [])
-                found.append(
-                    _Found(
-                        "table",
-                        name,
-                        _as_tag_dict(tags),
-                        lambda name=name: delete_table(backend, name),
-                    )
+                add(
+                    "table",
+                    name,
+                    lambda name=name: ddb.list_tags_of_resource(
+                        ResourceArn=ddb.describe_table(TableName=name)["Table"]["TableArn"]
+                    ).get("Tags", []),
+                    lambda name=name: delete_table(backend, name),
                 )
     return found
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,6 @@ SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures" / "aws-events"
 PACKAGED_FIXTURES = ROOT / "streamkit" / "data" / "aws-events"
 
 _names = itertools.count(1)
-
-# Tests never call real AWS: whatever the shell says, the notebooks' kernels (started by nbval after
-# this is imported) get the embedded backend.
-os.environ["STREAMKIT_BACKEND"] = "local"
 
 
 def load_fixture(name: str) -> dict[str, Any]:

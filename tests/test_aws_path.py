@@ -24,9 +24,9 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
-from conftest import STUB_PREFIX, STUB_TAGS, LocalView, client_error, inventory, zip_source
 
 import streamkit
+from conftest import STUB_PREFIX, STUB_TAGS, LocalView, client_error, inventory, zip_source
 from streamkit import events, streams, triggers
 from streamkit.backends import RUN_TAG, RemoteBackend
 from streamkit.errors import NotOwnedError, StreamkitError, TriggerTimeoutError
@@ -458,6 +458,16 @@ def test_helpers_refuse_untagged_resources_with_the_kits_names(aws, tmp_path):
             kit.client("s3").get_bucket_tagging(Bucket=f"{prefix}mine")
         assert no_tags.value.response["Error"]["Code"] == "NoSuchTagSet"
         assert set(triggers.teardown(kit)["action"]) == {"kept: not created by streamkit"}
+
+        # A new function whose log group already exists untagged (its old events would pass for
+        # the new function's): refused, and the function just created is removed again.
+        kit.client("logs").create_log_group(logGroupName=f"/aws/lambda/{prefix}fresh")
+        with pytest.raises(NotOwnedError) as err:
+            triggers.deploy_function(kit, "fresh", FUNCTIONS / "log_event", role_arn=role_arn)
+        assert err.value.kind == "log group"
+        with pytest.raises(ClientError):
+            lam.get_function_configuration(FunctionName=f"{prefix}fresh")
+        kit.client("logs").delete_log_group(logGroupName=f"/aws/lambda/{prefix}fresh")
     finally:
         _delete_look_alikes(kit, prefix)
 
@@ -794,3 +804,33 @@ def test_logs_that_never_arrive_time_out_naming_group_and_counts(aws, capsys):
         assert len(progress_lines(capsys)) == 2  # one line per wait (each shorter than 10 s)
     finally:
         assert rows(triggers.teardown(remote)) == {("log-group", group, remote.run_id, "deleted")}
+
+
+def test_a_queue_name_sqs_still_holds_is_waited_for(stubbed, capsys):
+    """Right after a teardown SQS refuses the name for 60 s (QueueDeletedRecently): wait it out."""
+    name, url = f"{STUB_PREFIX}failures", f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/x"
+    sqs = stubbed.stub("sqs")
+    sqs.add_client_error(
+        "get_queue_url", **client_error("AWS.SimpleQueueService.NonExistentQueue", "no queue")
+    )
+    for _ in range(2):
+        sqs.add_client_error(
+            "create_queue",
+            **client_error(
+                "AWS.SimpleQueueService.QueueDeletedRecently",
+                "You must wait 60 seconds after deleting a queue before you can create another "
+                "with the same name.",
+            ),
+        )
+    sqs.add_response("create_queue", {"QueueUrl": url}, {"QueueName": name, "tags": STUB_TAGS})
+    sqs.add_response(
+        "get_queue_attributes",
+        {"Attributes": {"QueueArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:{name}"}},
+        {"QueueUrl": url, "AttributeNames": ["QueueArn"]},
+    )
+    destination = triggers.create_failure_destination(stubbed, "sqs", "failures")
+    assert (destination.name, destination.url) == (name, url)
+    assert stubbed.slept == [10.0, 10.0]
+    lines = progress_lines(capsys)
+    assert len(lines) == 2 and all("deleted less than 60 s ago" in line for line in lines)
+    sqs.assert_no_pending_responses()

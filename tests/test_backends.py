@@ -123,6 +123,7 @@ def test_aws_unreachable_is_a_backend_error(no_aws_credentials, monkeypatch):
 def test_real_aws_always_has_a_prefix(no_aws_credentials, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "not-a-real-access-key")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example")
+    _stub_sts(monkeypatch, CALLER)  # never real STS, whatever the order of the checks
     with pytest.raises(InvalidParameterError) as err:
         streamkit.connect("aws", region="eu-west-1", prefix="")
     assert "real AWS needs one" in str(err.value)
@@ -144,10 +145,12 @@ def test_names_get_the_prefix_once(aws):
     assert remote.tag_list == [{"Key": "streamkit-run", "Value": remote.run_id}]
 
 
-def test_run_ids_are_unique_and_can_be_given(aws):
-    first, second = (streamkit.connect(aws.endpoint_url) for _ in range(2))
-    assert first.run_id != second.run_id
+def test_connecting_again_continues_the_run_and_run_ids_can_be_given(aws):
+    """Re-running a notebook's connect cell must not orphan what the run created before."""
+    first, again = (streamkit.connect(aws.endpoint_url, prefix="runs-") for _ in range(2))
+    assert first is not again and first.run_id == again.run_id
     assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{4}", first.run_id)
+    assert streamkit.connect(aws.endpoint_url, prefix="other-").run_id != first.run_id
     assert streamkit.connect(aws.endpoint_url, run_id=first.run_id).run_id == first.run_id
     with pytest.raises(InvalidParameterError):
         streamkit.connect(aws.endpoint_url, run_id="no spaces")

@@ -18,7 +18,10 @@ _prefixes = (f"cli{n}-" for n in itertools.count(1))
 def leftovers(aws):
     """Two earlier runs' tables, plus an untagged table with the same prefix."""
     prefix = next(_prefixes)
-    runs = [streamkit.connect(aws.endpoint_url, prefix=prefix) for _ in range(2)]
+    runs = [
+        streamkit.connect(aws.endpoint_url, prefix=prefix, run_id=f"20261127-150000-000{n}")
+        for n in range(2)
+    ]
     for number, run in enumerate(runs):
         streams.create_users_table(run, f"Users{number}")
     aws.client("dynamodb").create_table(

@@ -23,6 +23,7 @@ from typing import Any
 
 import nbformat
 import pytest
+
 from conftest import inventory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,6 +108,7 @@ IAM_ACTIONS: dict[str, tuple[str, ...]] = {
         "sqs:GetQueueUrl",
         "sqs:ListQueueTags",
         "sqs:ListQueues",
+        "sqs:DeleteMessage",
         "sqs:ReceiveMessage",
     ),
     # Tag on create: creating with Tags also needs the service's tagging action.
@@ -269,6 +271,14 @@ def test_every_change_is_scoped_to_the_kit_prefix():
                 ), f"{sid}: {action} on all resources needs a condition naming {PREFIX}*"
             continue
         if all(_is_list_or_read(a) for a in actions):
+            continue
+        if sid == "LambdaTagTriggersWithTheRunTagOnly":
+            # Mappings have no name to scope by, and TagResource has no lambda:FunctionArn
+            # condition: what is limited is the tag key (streamkit-run), pinned here.
+            assert actions == ["lambda:TagResource"], sid
+            assert statement["Condition"] == {
+                "ForAllValues:StringEquals": {"aws:TagKeys": ["streamkit-run"]}
+            }, sid
             continue
         for resource in resources:
             assert PREFIX in resource or any(PREFIX in v for v in _condition_values(statement)), (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from streamkit import streams
@@ -207,6 +209,8 @@ def test_read_records_parent_before_child(aws, users):
         ({"position": "AT_SEQUENCE_NUMBER", "sequence_number": "abc"}, "digits"),
         ({"limit": 0}, ">= 1"),
         ({"max_empty_polls": 0}, ">= 1"),
+        ({"expect": -1}, ">= 0"),
+        ({"expect": 1, "timeout_s": -1}, "seconds >= 0"),
     ],
 )
 def test_read_records_bad_input(aws, users, kwargs, says):
@@ -214,6 +218,37 @@ def test_read_records_bad_input(aws, users, kwargs, says):
     with pytest.raises(InvalidParameterError) as err:
         streams.read_records(aws, users, **kwargs)
     assert says in str(err.value)
+
+
+def test_read_records_waits_for_what_it_expects(aws, users, monkeypatch):
+    """On AWS a record can reach the stream after the read starts: ``expect`` reads again."""
+    streams.enable_stream(aws, users, "KEYS_ONLY")
+    reads = []
+    real_sleep = streams.time.sleep
+
+    caller = threading.get_ident()
+
+    def sleep(seconds):  # the record "arrives" during the first pause between reads
+        if threading.get_ident() != caller:  # the embedded backend's own threads sleep as usual
+            return real_sleep(seconds)
+        reads.append(seconds)
+        if len(reads) == 1:
+            _put(aws, users, "late")
+        real_sleep(0)
+
+    monkeypatch.setattr(streams.time, "sleep", sleep)
+    batch = streams.read_records(aws, users, expect=1, timeout_s=30)
+    assert [r.keys["userId"] for r in batch] == ["late"]
+    assert reads == [1.0]
+    assert batch.get_records_calls == 1 + 2  # the empty first read, then the record and the end
+
+
+def test_read_records_says_how_many_arrived_when_time_is_up(aws, users):
+    streams.enable_stream(aws, users, "KEYS_ONLY")
+    _put(aws, users, "only")
+    with pytest.raises(StreamkitError) as err:
+        streams.read_records(aws, users, expect=2, timeout_s=0)
+    assert "Only 1 of 2 records arrived" in str(err.value)
 
 
 def test_bad_stream_arn(aws):

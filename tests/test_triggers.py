@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, UnStubbedResponseError
 from botocore.stub import ANY, Stubber
+
 from conftest import (
     STUB_PREFIX,
     STUB_TAGS,
@@ -28,7 +29,6 @@ from conftest import (
     load_fixture,
     stream_arn_of,
 )
-
 from streamkit import streams, triggers
 from streamkit.backends import RUN_TAG
 from streamkit.errors import InvalidParameterError, StreamkitError, StreamNotFoundError
@@ -1201,6 +1201,25 @@ def test_teardown_finds_a_trigger_whose_function_was_deleted_by_hand(kit, tmp_pa
     lam.delete_event_source_mapping(UUID=untagged)
 
 
+def test_teardown_leaves_out_what_vanishes_while_it_lists(kit, monkeypatch):
+    """Listings on AWS are eventually consistent, and two teardowns can overlap: a resource gone
+    before its tags are read is left out, not a traceback."""
+    vanishing = triggers.create_failure_destination(kit, "sqs", "vanishing")
+    staying = triggers.create_failure_destination(kit, "sqs", "staying")
+    sqs = kit.client("sqs")
+    read_tags = sqs.list_queue_tags
+
+    def list_queue_tags(QueueUrl):  # noqa: N803 (boto3's parameter name)
+        if QueueUrl == vanishing.url:
+            sqs.delete_queue(QueueUrl=QueueUrl)  # someone else got there first
+        return read_tags(QueueUrl=QueueUrl)
+
+    monkeypatch.setattr(sqs, "list_queue_tags", list_queue_tags)
+    assert triggers.teardown(kit).values.tolist() == [
+        ["queue", staying.name, kit.run_id, "deleted"]
+    ]
+
+
 def test_teardown_tries_everything_then_reports_what_failed(kit, monkeypatch):
     role = triggers.create_execution_role(kit, "stuck", TABLE_ARN)
     queue = triggers.create_failure_destination(kit, "sqs", "after-the-role")
@@ -1417,3 +1436,33 @@ def test_a_write_reaches_the_function_end_to_end(aws, module_kit, function, make
         assert [r["dynamodb"]["Keys"] for r in records] == [{"pk": {"S": "user_1"}}]
     finally:
         triggers.delete_trigger(module_kit, trigger.uuid)
+
+
+def test_failure_records_are_read_once_and_waited_for(kit):
+    queue = triggers.create_failure_destination(kit, "sqs", "records")
+    sqs = kit.client("sqs")
+    for n in (1, 2):
+        sqs.send_message(QueueUrl=queue.url, MessageBody=json.dumps({"n": n}))
+    assert sorted(r["n"] for r in triggers.read_failure_records(kit, queue.url, expect=2)) == [1, 2]
+    # deleted as read: an unread message would come back after its visibility timeout
+    assert sqs.receive_message(QueueUrl=queue.url, VisibilityTimeout=0).get("Messages") is None
+    with pytest.raises(StreamkitError) as err:
+        triggers.read_failure_records(kit, queue.url, timeout_s=0.2)
+    assert "0 failure record(s) arrived" in str(err.value) and "not the 1 expected" in str(
+        err.value
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"queue_url": "arn:aws:sqs:us-east-1:123456789012:q"}, "queue URL"),
+        ({"expect": 0}, ">= 1"),
+        ({"timeout_s": -1}, "seconds > 0"),
+    ],
+)
+def test_failure_records_bad_input(kit, kwargs, says):
+    args = {"queue_url": "http://127.0.0.1:1/123456789012/q"} | kwargs
+    with pytest.raises(InvalidParameterError) as err:
+        triggers.read_failure_records(kit, **args)
+    assert says in str(err.value)
