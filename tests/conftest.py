@@ -245,3 +245,22 @@ def inventory(backend: Any, prefix: str) -> set[tuple[str, str]]:
         or name.startswith(prefix)
         or name.startswith(f"/aws/lambda/{prefix}")
     }
+
+
+#: The order teardown deletes in: what depends on something comes before it.
+TEARDOWN_ORDER = [
+    "event-source-mapping",
+    "function",
+    "log-group",
+    "role",
+    "queue",
+    "topic",
+    "bucket",
+    "table",
+]
+
+
+def assert_in_dependency_order(report: Any) -> None:
+    """A teardown report's rows come in :data:`TEARDOWN_ORDER`."""
+    kinds = report["kind"].tolist()
+    assert kinds == sorted(kinds, key=TEARDOWN_ORDER.index), kinds

@@ -26,7 +26,16 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 import streamkit
-from conftest import STUB_PREFIX, STUB_TAGS, LocalView, client_error, inventory, zip_source
+from conftest import (
+    STUB_PREFIX,
+    STUB_TAGS,
+    TEARDOWN_ORDER,
+    LocalView,
+    assert_in_dependency_order,
+    client_error,
+    inventory,
+    zip_source,
+)
 from streamkit import events, streams, triggers
 from streamkit.backends import RUN_TAG, RemoteBackend
 from streamkit.errors import NotOwnedError, StreamkitError, TriggerTimeoutError
@@ -41,17 +50,6 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{STUB_PREFIX}fn-role"
 FN = STUB_PREFIX + "fn"
 FN_GROUP = f"/aws/lambda/{FN}"
 
-#: The order teardown deletes in: what depends on something comes before it.
-TEARDOWN_ORDER = [
-    "event-source-mapping",
-    "function",
-    "log-group",
-    "role",
-    "queue",
-    "topic",
-    "bucket",
-    "table",
-]
 
 _runs = itertools.count(1)
 
@@ -67,11 +65,6 @@ def progress_lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
 
 def rows(report: Any) -> set[tuple[str, str, str, str]]:
     return {tuple(row) for row in report[["kind", "name", "run", "action"]].values.tolist()}
-
-
-def assert_in_dependency_order(report: Any) -> None:
-    kinds = report["kind"].tolist()
-    assert kinds == sorted(kinds, key=TEARDOWN_ORDER.index), kinds
 
 
 @pytest.fixture

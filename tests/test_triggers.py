@@ -25,6 +25,7 @@ from conftest import (
     STUB_TAGS,
     LocalView,
     StubbedAWS,
+    assert_in_dependency_order,
     client_error,
     load_fixture,
     stream_arn_of,
@@ -1055,18 +1056,6 @@ def test_a_stream_that_does_not_exist(module_kit, function):
 
 # -- teardown ------------------------------------------------------------------------------------------
 
-#: The order teardown deletes in: what depends on something comes before it.
-TEARDOWN_ORDER = [
-    "event-source-mapping",
-    "function",
-    "log-group",
-    "role",
-    "queue",
-    "topic",
-    "bucket",
-    "table",
-]
-
 
 def test_teardown_deletes_exactly_what_the_kit_created(kit, aws):
     ddb, iam, lam, logs = (kit.client(s) for s in ("dynamodb", "iam", "lambda", "logs"))
@@ -1101,8 +1090,7 @@ def test_teardown_deletes_exactly_what_the_kit_created(kit, aws):
     lam.get_function(FunctionName=function.name)  # a dry run deletes nothing
     done = triggers.teardown(kit)
     # Kinds come in dependency order (within a kind, in the order the service lists them).
-    kinds = done["kind"].tolist()
-    assert kinds == sorted(kinds, key=TEARDOWN_ORDER.index)
+    assert_in_dependency_order(done)
     assert sorted(done.values.tolist()) == sorted(
         [
             ["event-source-mapping", trigger.uuid, kit.run_id, "deleted"],
