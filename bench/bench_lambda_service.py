@@ -98,7 +98,9 @@ def latency(aws: LocalAWS, interval: float, samples: int, tag: str) -> list[floa
     written = {}
     jitter = random.Random(7)
     for n in range(samples):
-        time.sleep(jitter.uniform(0, interval))  # writes land anywhere in the poll cycle, not just after it
+        time.sleep(
+            jitter.uniform(0, interval)
+        )  # writes land anywhere in the poll cycle, not just after it
         key = f"{tag}-{n}"
         written[key] = time.time()
         ddb.put_item(TableName=f"Latency{tag}", Item={"pk": {"S": key}})

@@ -60,12 +60,17 @@ def main() -> None:
             )
             began = time.perf_counter()
             NotebookClient(
-                nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+                nb,
+                timeout=600,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(path.parent)}},
             ).execute()
             text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
             mine = Counter(json.loads(text.split(MARKER, 1)[1]))
             calls.update(mine)
-            print(f"{path.name}: {sum(mine.values())} API calls, {time.perf_counter() - began:.1f} s")
+            print(
+                f"{path.name}: {sum(mine.values())} API calls, {time.perf_counter() - began:.1f} s"
+            )
 
     reads = calls["dynamodbstreams:GetRecords"]
     writes = sum(calls[f"dynamodb:{op}"] for op in WRITES)
@@ -75,7 +80,9 @@ def main() -> None:
     print(f"API calls: {sum(calls.values())} ({len(calls)} distinct operations)")
     print(f"non-Lambda stream reads (GetRecords): {reads}")
     print(f"DynamoDB write calls: {writes}")
-    print(f"Lambda invocations: {requests}, billed {gb_s:.3f} GB-s (x10 for AWS cold starts: {10 * gb_s:.2f})")
+    print(
+        f"Lambda invocations: {requests}, billed {gb_s:.3f} GB-s (x10 for AWS cold starts: {10 * gb_s:.2f})"
+    )
     print()
     for free in (True, False):
         cost = (
