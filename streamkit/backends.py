@@ -32,7 +32,6 @@ from .errors import (
 )
 
 __all__ = [
-    "BACKEND_ENV_VAR",
     "BACKEND_KINDS",
     "DEFAULT_PREFIX",
     "RUN_TAG",
@@ -45,8 +44,6 @@ __all__ = [
 
 #: What :func:`connect` accepts besides an ``http(s)://`` URL.
 BACKEND_KINDS = ("local", "aws")
-#: The environment variable the notebooks' first cell reads to choose the backend (default local).
-BACKEND_ENV_VAR = "STREAMKIT_BACKEND"
 #: The name prefix of everything the kit creates, unless ``connect(prefix=...)`` says otherwise.
 DEFAULT_PREFIX = "streamkit-"
 #: The tag key on everything the kit creates; its value is the run id.
@@ -180,10 +177,6 @@ class Backend:
         if name.startswith((self.prefix, "arn:", "http://", "https://")):
             return name
         return self.prefix + name
-
-    def owns(self, name: str) -> bool:
-        """Whether ``name`` (a name or an ARN's last part) carries this backend's prefix."""
-        return name.rsplit(":", 1)[-1].rsplit("/", 1)[-1].startswith(self.prefix)
 
     @property
     def tags(self) -> dict[str, str]:
@@ -420,8 +413,8 @@ def connect(
     """The backend the helpers talk to.
 
     Nothing here reads the environment: the notebooks pass
-    ``os.environ.get("STREAMKIT_BACKEND", "local")`` (:data:`BACKEND_ENV_VAR`) themselves, so the
-    switch to real AWS is always visible where it is made.
+    ``os.environ.get("STREAMKIT_BACKEND", "local")`` themselves, so the switch to real AWS is
+    always visible where it is made.
 
     Parameters
     ----------
