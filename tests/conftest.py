@@ -264,3 +264,18 @@ def assert_in_dependency_order(report: Any) -> None:
     """A teardown report's rows come in :data:`TEARDOWN_ORDER`."""
     kinds = report["kind"].tolist()
     assert kinds == sorted(kinds, key=TEARDOWN_ORDER.index), kinds
+
+
+#: What AWS echoes for a DynamoDB stream mapping created with nothing but its required parameters
+#: (AWS-FACTS §7, recorded against AWS).
+AWS_MAPPING_DEFAULTS = {
+    "BatchSize": 100,
+    "MaximumBatchingWindowInSeconds": 0,
+    "ParallelizationFactor": 1,
+    "BisectBatchOnFunctionError": False,
+    "MaximumRecordAgeInSeconds": -1,
+    "MaximumRetryAttempts": -1,
+    "TumblingWindowInSeconds": 0,
+    "FunctionResponseTypes": [],
+    "DestinationConfig": {"OnFailure": {}},
+}

@@ -7,7 +7,8 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import stream_arn_of, zip_source
+
+from conftest import AWS_MAPPING_DEFAULTS, stream_arn_of, zip_source
 
 NOOP = "def handler(event, context):\n    return None\n"
 
@@ -60,15 +61,7 @@ def test_create_echoes_every_default(aws, function, stream):
     assert created["StateTransitionReason"] == "User action"
     assert created["LastProcessingResult"] == "No records processed"
     expected = {
-        "BatchSize": 100,
-        "MaximumBatchingWindowInSeconds": 0,
-        "ParallelizationFactor": 1,
-        "BisectBatchOnFunctionError": False,
-        "MaximumRecordAgeInSeconds": -1,
-        "MaximumRetryAttempts": -1,
-        "TumblingWindowInSeconds": 0,
-        "FunctionResponseTypes": [],
-        "DestinationConfig": {"OnFailure": {}},
+        **AWS_MAPPING_DEFAULTS,
         "StartingPosition": "LATEST",
         "EventSourceArn": stream,
     }

@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError, UnStubbedResponseError
 from botocore.stub import ANY, Stubber
 
 from conftest import (
+    AWS_MAPPING_DEFAULTS,
     STUB_PREFIX,
     STUB_TAGS,
     LocalView,
@@ -872,15 +873,7 @@ def test_mapping_responses_echo_aws_defaults(module_kit, function, stream):
     try:
         raw = module_kit.client("lambda").get_event_source_mapping(UUID=trigger.uuid)
         for key, value in {
-            "BatchSize": 100,
-            "MaximumBatchingWindowInSeconds": 0,
-            "ParallelizationFactor": 1,
-            "BisectBatchOnFunctionError": False,
-            "MaximumRecordAgeInSeconds": -1,
-            "MaximumRetryAttempts": -1,
-            "TumblingWindowInSeconds": 0,
-            "FunctionResponseTypes": [],
-            "DestinationConfig": {"OnFailure": {}},
+            **AWS_MAPPING_DEFAULTS,
             "StateTransitionReason": "User action",
         }.items():
             assert raw.get(key) == value, key
