@@ -16,7 +16,10 @@ __all__ = ["COMMANDS", "main"]
 #: Command name -> (module with a ``main(argv, *, prog)``, one-line help).
 COMMANDS: dict[str, tuple[str, str]] = {
     "price": ("streamkit.pricing", "estimate what a stream and its consumers cost per month"),
-    "teardown": ("streamkit.cleanup", "delete what streamkit runs left behind (by prefix and tag)"),
+    "teardown": (
+        "streamkit.teardown",
+        "delete what streamkit runs left behind (by prefix and tag)",
+    ),
 }
 
 

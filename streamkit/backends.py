@@ -6,7 +6,11 @@ only when asked for by name; nothing ever falls back to it.
 
 A backend also says *what is the kit's*: every name the helpers create or look up gets the backend's
 :attr:`Backend.prefix` (``streamkit-`` by default), and everything they create carries the tag
-``streamkit-run = <run id>``. :func:`streamkit.triggers.teardown` deletes only what carries the tag.
+``streamkit-run = <run id>``. :func:`streamkit.teardown.teardown` deletes only what carries the tag.
+
+Which backend a notebook gets is decided by :func:`streamkit.connect`, in
+:mod:`streamkit.connection`: the one module that knows the embedded backend too. This module never
+imports it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ import threading
 import time
 from collections import Counter
 from typing import Any
-from urllib.parse import urlparse
 
 import boto3
 from botocore.client import BaseClient
@@ -34,15 +37,16 @@ from .errors import (
 __all__ = [
     "BACKEND_KINDS",
     "DEFAULT_PREFIX",
+    "HOW_TO_PROVIDE_CREDENTIALS",
     "RUN_TAG",
     "Backend",
     "RemoteBackend",
     "check_caller",
-    "connect",
     "mask_account",
+    "new_run_id",
 ]
 
-#: What :func:`connect` accepts besides an ``http(s)://`` URL.
+#: What :func:`streamkit.connect` accepts besides an ``http(s)://`` URL.
 BACKEND_KINDS = ("local", "aws")
 #: The name prefix of everything the kit creates, unless ``connect(prefix=...)`` says otherwise.
 DEFAULT_PREFIX = "streamkit-"
@@ -68,20 +72,9 @@ def mask_account(account_id: str) -> str:
     return "*" * max(len(account_id) - 4, 0) + account_id[-4:]
 
 
-def _new_run_id() -> str:
+def new_run_id() -> str:
     """A run id: the UTC start time and four random hex digits, e.g. ``20261127-150312-3fa9``."""
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
-
-
-# One run per process and backend: connecting again (re-running a notebook's first cell after an
-# error) continues the same run, so its teardown still finds what was created before.
-_RUNS: dict[tuple[str, str | None, str | None, str], str] = {}
-_RUNS_LOCK = threading.Lock()
-
-
-def _run_of(where: str, region: str | None, profile: str | None, prefix: str) -> str:
-    with _RUNS_LOCK:
-        return _RUNS.setdefault((where, region, profile, prefix), _new_run_id())
 
 
 class Backend:
@@ -127,7 +120,7 @@ class Backend:
         self._clients: dict[str, BaseClient] = {}
         self._clients_lock = threading.Lock()
         self.prefix = prefix
-        self.run_id = run_id if run_id is not None else _new_run_id()
+        self.run_id = run_id if run_id is not None else new_run_id()
         self.show_progress = not self.is_local
         self.api_calls: Counter[str] = Counter()
         self._account_id: str | None = None
@@ -304,7 +297,7 @@ class RemoteBackend(Backend):
         super().__init__(region, endpoint_url, session, prefix=prefix, run_id=run_id)
 
 
-_HOW_TO_PROVIDE_CREDENTIALS = (
+HOW_TO_PROVIDE_CREDENTIALS = (
     "Provide them the standard way: `aws configure` (or `aws sso login --profile NAME` and "
     "AWS_PROFILE=NAME), or the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables. Or "
     'keep working offline with streamkit.connect("local").'
@@ -314,7 +307,7 @@ _HOW_TO_PROVIDE_CREDENTIALS = (
 def check_caller(backend: Backend) -> str:
     """Ask STS who the credentials belong to (``GetCallerIdentity``); the account id.
 
-    Called by :func:`connect` for real AWS before anything else, so that missing, expired or
+    Called by :func:`streamkit.connect` for real AWS before anything else, so that missing, expired or
     invalid credentials stop the walkthrough before its first change.
 
     Raises
@@ -337,128 +330,10 @@ def check_caller(backend: Backend) -> str:
         error = exc.response.get("Error", {})
         raise CredentialsMissingError(
             f"AWS refused the credentials ({error.get('Code')}: {error.get('Message')}), so "
-            f"streamkit will not use real AWS. {_HOW_TO_PROVIDE_CREDENTIALS}"
+            f"streamkit will not use real AWS. {HOW_TO_PROVIDE_CREDENTIALS}"
         ) from exc
     except BotoCoreError as exc:  # NoCredentialsError, an expired SSO token, a broken profile
         raise CredentialsMissingError(
             f"No usable AWS credentials ({exc}), so streamkit will not use real AWS. "
-            f"{_HOW_TO_PROVIDE_CREDENTIALS}"
+            f"{HOW_TO_PROVIDE_CREDENTIALS}"
         ) from exc
-
-
-def _connect_aws(
-    region: str | None, profile: str | None, prefix: str | None, run_id: str | None
-) -> RemoteBackend:
-    try:
-        session = boto3.Session(profile_name=profile, region_name=region)
-    except Exception as exc:  # botocore's ProfileNotFound and friends
-        raise CredentialsMissingError(f"Cannot use AWS profile {profile!r}: {exc}") from exc
-    if session.get_credentials() is None:
-        raise CredentialsMissingError(
-            f"No AWS credentials found, so streamkit will not use real AWS. "
-            f"{_HOW_TO_PROVIDE_CREDENTIALS}"
-        )
-    if session.region_name is None:
-        raise CredentialsMissingError(
-            "No AWS region configured: pass region=... or set AWS_REGION / AWS_DEFAULT_REGION."
-        )
-    prefix = DEFAULT_PREFIX if prefix is None else prefix
-    backend = RemoteBackend(
-        "aws",
-        session.region_name,
-        None,
-        session,
-        prefix=prefix,
-        run_id=run_id or _run_of("aws", session.region_name, profile, prefix),
-    )
-    check_caller(backend)
-    return backend
-
-
-def _connect_endpoint(
-    url: str, region: str | None, prefix: str | None, run_id: str | None
-) -> RemoteBackend:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise InvalidParameterError("backend", url, _VALID_BACKENDS)
-    session = boto3.Session(region_name=region or "us-east-1")
-    if session.get_credentials() is None:  # emulators accept any key; use obvious fake ones
-        session = boto3.Session(
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            region_name=region or "us-east-1",
-        )
-    prefix = DEFAULT_PREFIX if prefix is None else prefix
-    return RemoteBackend(
-        "endpoint",
-        session.region_name,
-        url,
-        session,
-        prefix=prefix,
-        run_id=run_id or _run_of(url, session.region_name, None, prefix),
-    )
-
-
-_VALID_BACKENDS = ("local", "aws", "an http(s):// endpoint URL")
-
-
-def connect(
-    backend: str = "local",
-    *,
-    region: str | None = None,
-    profile: str | None = None,
-    prefix: str | None = None,
-    run_id: str | None = None,
-) -> Backend:
-    """The backend the helpers talk to.
-
-    Nothing here reads the environment: the notebooks pass
-    ``os.environ.get("STREAMKIT_BACKEND", "local")`` themselves, so the switch to real AWS is
-    always visible where it is made.
-
-    Parameters
-    ----------
-    backend : str
-        ``"local"`` (default): start, or reuse, the embedded local AWS in this process.
-        ``"aws"``: real AWS through the standard credential chain; used only when asked for. The
-        credentials are checked with STS before this returns.
-        ``"http://..."`` / ``"https://..."``: an endpoint you run (DynamoDB Local, LocalStack).
-    region : str, optional
-        AWS region. Defaults to us-east-1 locally, the configured region on AWS.
-    profile : str, optional
-        AWS named profile (``"aws"`` only).
-    prefix : str, optional
-        Name prefix of everything the kit creates (default ``"streamkit-"``).
-    run_id : str, optional
-        Value of the ``streamkit-run`` tag on everything created. Default: this process's run for
-        this backend, region and prefix, made of the UTC time and 4 random hex digits when first
-        connected; connecting again continues it. Pass an earlier run's id to tear it down.
-
-    Returns
-    -------
-    Backend
-
-    Raises
-    ------
-    InvalidParameterError
-        For any other ``backend`` value, or a prefix that is not valid.
-    CredentialsMissingError
-        For ``"aws"`` without credentials or region, or with credentials STS refuses.
-    """
-    if not isinstance(backend, str):
-        raise InvalidParameterError("backend", backend, _VALID_BACKENDS)
-    backend = backend.strip()
-    if backend == "local":
-        from .local import LocalAWS
-
-        local = LocalAWS.shared(region or "us-east-1")
-        if prefix is not None:
-            local.prefix = prefix
-        if run_id is not None:
-            local.run_id = run_id
-        return local
-    if backend == "aws":
-        return _connect_aws(region, profile, prefix, run_id)
-    if backend.startswith(("http://", "https://")):
-        return _connect_endpoint(backend, region, prefix, run_id)
-    raise InvalidParameterError("backend", backend, _VALID_BACKENDS)

@@ -19,6 +19,7 @@ __all__ = [
     "StreamNotFoundError",
     "StreamAlreadyEnabledError",
     "MalformedRecordError",
+    "WaitTimeoutError",
     "SettleTimeoutError",
     "PricingError",
     "TriggerExistsError",
@@ -27,6 +28,7 @@ __all__ = [
     "FunctionNotFoundError",
     "LocalOnlyError",
     "NotOwnedError",
+    "TeardownError",
 ]
 
 
@@ -108,7 +110,15 @@ class MalformedRecordError(StreamkitError, ValueError):
     """A stream record or Lambda event does not have the shape AWS gives it."""
 
 
-class SettleTimeoutError(StreamkitError, TimeoutError):
+class WaitTimeoutError(StreamkitError, TimeoutError):
+    """Something waited for (a table, a stream, logs, records, a trigger) did not happen in time.
+
+    Every wait in streamkit goes through :func:`streamkit.waiting.poll_until`, which raises this
+    (or a subclass) with a message naming what it waited for and what it saw last.
+    """
+
+
+class SettleTimeoutError(WaitTimeoutError):
     """``settle()`` ran out of time before every consumer caught up."""
 
 
@@ -157,9 +167,8 @@ class TriggerNotFoundError(StreamkitError, LookupError):
         )
 
 
-class TriggerTimeoutError(StreamkitError, TimeoutError):
-    """A mapping did not reach the state waited for in time (candidate for errors.py as
-    ``TriggerTimeoutError``).
+class TriggerTimeoutError(WaitTimeoutError):
+    """A mapping did not reach the state waited for in time.
 
     Attributes
     ----------
@@ -218,4 +227,26 @@ class NotOwnedError(StreamkitError):
             f"The {kind} {name!r} exists but has no {tag_key!r} tag, so streamkit did not create "
             "it and will not change or delete it. Delete or rename it yourself, or connect with "
             "another prefix (streamkit.connect(..., prefix='...'))."
+        )
+
+
+class TeardownError(StreamkitError):
+    """Teardown could not delete everything; it tried every resource before raising.
+
+    Attributes
+    ----------
+    report : pandas.DataFrame
+        One row per resource found, as :func:`streamkit.teardown.teardown` returns it, with what
+        happened to each (the failed ones included).
+    failures : list of str
+        The names of the resources that could not be deleted.
+    """
+
+    def __init__(self, failures: list[str], report: Any):
+        self.failures = list(failures)
+        self.report = report
+        super().__init__(
+            f"teardown could not delete {len(self.failures)} resource(s): "
+            f"{', '.join(self.failures)}; see error.report, fix the cause (often a missing "
+            "permission) and run it again."
         )

@@ -19,6 +19,7 @@ from .backends import Backend
 from .errors import InvalidParameterError
 from .events import StreamRecord, parse_records
 from .limits import GET_RECORDS_MAX_BYTES, GET_RECORDS_MAX_RECORDS
+from .shards import can_start
 from .streams import describe_stream
 
 __all__ = ["PollReport", "Writer", "poll_stream", "background_writes"]
@@ -138,7 +139,7 @@ def poll_stream(
     if position == "LATEST":  # what is written from now on: the open shards
         start = [s for s in description.shards if s.is_open]
     else:  # everything retained: the oldest shards first, their children when they are done
-        start = [s for s in description.shards if s.parent_shard_id not in known]
+        start = [s for s in description.shards if can_start(s, known, ())]
     iterators: dict[str, str] = {s.shard_id: iterator(s.shard_id, position) for s in start}
     seen = set(iterators)
     interval = 1.0 / polls_per_second

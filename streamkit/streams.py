@@ -1,20 +1,19 @@
 """Tables and their streams: create the example table, enable / disable / describe a stream, read its
 records, and the IAM resource pattern a stream consumer needs.
 
-Only boto3 calls, so every function works the same on the embedded backend and on AWS.
+Only boto3 calls, so every function works the same on the embedded backend and on AWS. Waits go
+through :func:`streamkit.waiting.poll_until`; shards are read parents first
+(:func:`streamkit.shards.lineage_order`).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from boto3.dynamodb.types import TypeSerializer
-from botocore.exceptions import ClientError
 
 from .backends import RUN_TAG, Backend
 from .errors import (
@@ -24,9 +23,15 @@ from .errors import (
     StreamkitError,
     StreamNotFoundError,
     TableNotFoundError,
+    WaitTimeoutError,
 )
 from .events import StreamRecord, StreamViewType, parse_records, records_to_dataframe
 from .limits import GET_RECORDS_MAX_RECORDS, SHARD_ITERATOR_TYPES
+from .shards import lineage_order
+from .waiting import poll_until
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = [
     "USERS_TABLE",
@@ -125,6 +130,8 @@ class StreamDescription:
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per shard: id, parent, sequence range, open or closed."""
+        import pandas as pd
+
         return pd.DataFrame(
             [
                 {
@@ -216,10 +223,6 @@ class RecordBatch(Sequence[StreamRecord]):
 # -- helpers ---------------------------------------------------------------------------------------
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 def _table_name(backend: Backend, table_name: Any) -> str:
     """The AWS name of a kit table: checked, with the backend's prefix."""
     _check_name("table_name", table_name)
@@ -228,12 +231,11 @@ def _table_name(backend: Backend, table_name: Any) -> str:
 
 def _describe_table(backend: Backend, table_name: str) -> dict[str, Any]:
     table_name = _table_name(backend, table_name)
+    ddb = backend.client("dynamodb")
     try:
-        return backend.client("dynamodb").describe_table(TableName=table_name)["Table"]
-    except ClientError as exc:
-        if _code(exc) == "ResourceNotFoundException":
-            raise TableNotFoundError(table_name, backend.region) from None
-        raise
+        return ddb.describe_table(TableName=table_name)["Table"]
+    except ddb.exceptions.ResourceNotFoundException:
+        raise TableNotFoundError(table_name, backend.region) from None
 
 
 def _check_name(name: str, value: Any) -> None:
@@ -242,14 +244,32 @@ def _check_name(name: str, value: Any) -> None:
 
 
 def _wait_table_active(backend: Backend, table_name: str) -> None:
+    """Poll DescribeTable until the table is ACTIVE (as boto3's ``table_exists`` waiter does: every
+    second locally, every 5 s on AWS, 120 looks at the most; a table not yet listed is not yet
+    there)."""
     delay = 1 if backend.is_local else 5
     client = backend.client("dynamodb")
     status = client.describe_table(TableName=table_name)["Table"]["TableStatus"]
     if status == "ACTIVE":
         return
     backend.progress(f"table {table_name} is {status}; waiting until it is ACTIVE")
-    client.get_waiter("table_exists").wait(
-        TableName=table_name, WaiterConfig={"Delay": delay, "MaxAttempts": 120}
+
+    def active() -> bool | None:
+        nonlocal status
+        try:
+            status = client.describe_table(TableName=table_name)["Table"]["TableStatus"]
+        except client.exceptions.ResourceNotFoundException:
+            return None
+        return True if status == "ACTIVE" else None
+
+    poll_until(
+        active,
+        timeout_s=120 * delay,
+        interval_s=delay,
+        what=f"table {table_name} to become ACTIVE",
+        error=lambda _: WaitTimeoutError(
+            f"Table {table_name} is still {status} after {120 * delay} s (waiting for ACTIVE)."
+        ),
     )
 
 
@@ -258,20 +278,29 @@ def _wait_stream_status(
 ) -> None:
     """Poll DescribeStream until the stream reaches ``status`` (AWS goes through ENABLING and
     DISABLING; the embedded backend is there at once)."""
-    deadline = time.monotonic() + timeout
-    shown = None
-    while True:
+    shown: str | None = None
+    current: str | None = None
+
+    def reached() -> bool | None:
+        nonlocal shown, current
         current = _describe_stream_page(backend, stream_arn)["StreamStatus"]
         if current == status:
-            return
+            return True
         if current != shown:
             backend.progress(f"stream is {current}; waiting until it is {status}")
             shown = current
-        if time.monotonic() > deadline:
-            raise StreamkitError(
-                f"Stream {stream_arn} is still {current} after {timeout:.0f} s (waiting for {status})."
-            )
-        time.sleep(1.0)
+        return None
+
+    poll_until(
+        reached,
+        timeout_s=timeout,
+        interval_s=1.0,
+        what=f"stream {stream_arn} to be {status}",
+        error=lambda _: WaitTimeoutError(
+            f"Stream {stream_arn} is still {current} after {timeout:.0f} s (waiting for {status})."
+        ),
+        timeout_name="timeout",
+    )
 
 
 # -- tables ----------------------------------------------------------------------------------------
@@ -322,11 +351,10 @@ def create_table(
             "StreamEnabled": True,
             "StreamViewType": StreamViewType.parse(view_type).value,
         }
+    ddb = backend.client("dynamodb")
     try:
-        backend.client("dynamodb").create_table(**args)
-    except ClientError as exc:
-        if _code(exc) != "ResourceInUseException":
-            raise
+        ddb.create_table(**args)
+    except ddb.exceptions.ResourceInUseException:
         existing = _describe_table(backend, table_name)
         tags = backend.client("dynamodb").list_tags_of_resource(ResourceArn=existing["TableArn"])
         if not any(tag["Key"] == RUN_TAG for tag in tags.get("Tags", [])):
@@ -354,17 +382,15 @@ def create_users_table(backend: Backend, table_name: str = USERS_TABLE) -> str:
 def delete_table(backend: Backend, table_name: str) -> bool:
     """Delete a table and wait until it is gone. Returns ``False`` if it did not exist.
 
-    It deletes whatever table has the (prefixed) name; :func:`streamkit.triggers.teardown` is the
+    It deletes whatever table has the (prefixed) name; :func:`streamkit.teardown.teardown` is the
     one that checks the kit's tag first.
     """
     table_name = _table_name(backend, table_name)
     client = backend.client("dynamodb")
     try:
         client.delete_table(TableName=table_name)
-    except ClientError as exc:
-        if _code(exc) == "ResourceNotFoundException":
-            return False
-        raise
+    except client.exceptions.ResourceNotFoundException:
+        return False
     if not backend.is_local:
         backend.progress(f"deleting table {table_name}; waiting until it is gone")
     client.get_waiter("table_not_exists").wait(
@@ -492,14 +518,13 @@ def _describe_stream_page(
     args: dict[str, Any] = {"StreamArn": stream_arn}
     if exclusive_start_shard_id:
         args["ExclusiveStartShardId"] = exclusive_start_shard_id
+    streams = backend.client("dynamodbstreams")
     try:
-        return backend.client("dynamodbstreams").describe_stream(**args)["StreamDescription"]
-    except ClientError as exc:
-        if _code(exc) == "ResourceNotFoundException":
-            raise StreamNotFoundError(
-                f"Stream {stream_arn} does not exist (or is older than 24 hours)."
-            ) from None
-        raise
+        return streams.describe_stream(**args)["StreamDescription"]
+    except streams.exceptions.ResourceNotFoundException:
+        raise StreamNotFoundError(
+            f"Stream {stream_arn} does not exist (or is older than 24 hours)."
+        ) from None
 
 
 def describe_stream(backend: Backend, table_or_arn: str) -> StreamDescription:
@@ -602,23 +627,6 @@ def stream_consumer_policy(arn: str) -> dict[str, Any]:
 # -- reading records -------------------------------------------------------------------------------
 
 
-def _lineage_order(shards: Sequence[ShardInfo]) -> list[ShardInfo]:
-    """Parents before children (AWS: "always process a parent shard before a child shard")."""
-    known = {s.shard_id for s in shards}
-    done: set[str] = set()
-    ordered: list[ShardInfo] = []
-    pending = list(shards)
-    while pending:
-        ready = [s for s in pending if s.parent_shard_id not in known or s.parent_shard_id in done]
-        if not ready:  # a cycle cannot happen on AWS; keep DescribeStream's order rather than loop
-            ready = pending[:1]
-        for shard in ready:
-            ordered.append(shard)
-            done.add(shard.shard_id)
-        pending = [s for s in pending if s.shard_id not in done]
-    return ordered
-
-
 def _in_shard(shard: ShardInfo, number: int) -> bool:
     if number < int(shard.starting_sequence_number):
         return False
@@ -669,8 +677,8 @@ def read_records(
 
     Raises
     ------
-    StreamkitError
-        When fewer than ``expect`` records arrived within ``timeout_s``.
+    WaitTimeoutError
+        (a ``StreamkitError``) when fewer than ``expect`` records arrived within ``timeout_s``.
     """
     if expect is not None and (
         isinstance(expect, bool) or not isinstance(expect, int) or expect < 0
@@ -678,21 +686,30 @@ def read_records(
         raise InvalidParameterError("expect", expect, "a whole number of records >= 0, or None")
     if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or timeout_s < 0:
         raise InvalidParameterError("timeout_s", timeout_s, "a number of seconds >= 0")
-    deadline = time.monotonic() + timeout_s
     calls = 0
-    while True:
+    batch = RecordBatch()
+
+    def read() -> RecordBatch | None:
+        nonlocal calls, batch
         batch = _read_once(backend, stream, position, sequence_number, limit, max_empty_polls)
         calls += batch.get_records_calls
         batch.get_records_calls = calls
-        if expect is None or len(batch) >= expect:
-            return batch
-        if time.monotonic() > deadline:
-            raise StreamkitError(
-                f"Only {len(batch)} of {expect} records arrived on the stream of {stream} within "
-                f"{timeout_s:g} s ({calls} GetRecords calls)."
-            )
+        return batch if expect is None or len(batch) >= expect else None
+
+    def pause(_attempt: int) -> float:  # asked only when another read follows: say so first
         backend.progress(f"{len(batch)} of {expect} records on the stream so far; reading again")
-        time.sleep(1.0)
+        return 1.0
+
+    return poll_until(
+        read,
+        timeout_s=timeout_s,
+        interval_s=pause,
+        what=f"{expect} records on the stream of {stream}",
+        error=lambda _: WaitTimeoutError(
+            f"Only {len(batch)} of {expect} records arrived on the stream of {stream} within "
+            f"{timeout_s:g} s ({calls} GetRecords calls)."
+        ),
+    )
 
 
 def _read_once(
@@ -720,7 +737,7 @@ def _read_once(
         raise InvalidParameterError("max_empty_polls", max_empty_polls, "a whole number >= 1")
 
     description = describe_stream(backend, stream)
-    shards = _lineage_order(description.shards)
+    shards = lineage_order(description.shards)
     plan: list[tuple[ShardInfo, dict[str, str]]] = []
     if at_sequence:
         number = int(sequence_number)  # type: ignore[arg-type]
@@ -813,6 +830,8 @@ def compare_view_types(
         Index: INSERT, MODIFY, REMOVE; one column per view type; each cell lists what the record
         carries (``Keys``, ``NewImage``, ``OldImage``) and its size in bytes.
     """
+    import pandas as pd
+
     item = item or {
         "userId": "user_2",
         "createdAt": "2022-08-20",

@@ -24,9 +24,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
-
-import streamkit
-from conftest import (
+from helpers import (
     STUB_PREFIX,
     STUB_TAGS,
     TEARDOWN_ORDER,
@@ -36,10 +34,17 @@ from conftest import (
     inventory,
     zip_source,
 )
-from streamkit import events, streams, triggers
+
+import streamkit
+from streamkit import streams, triggers, waiting
 from streamkit.backends import RUN_TAG, RemoteBackend
+from streamkit.destinations import create_failure_destination
 from streamkit.errors import NotOwnedError, StreamkitError, TriggerTimeoutError
+from streamkit.functions import deploy_function
+from streamkit.iam import create_execution_role, lambda_trust_policy
 from streamkit.limits import ESM_LATEST_FIRST_POLL_WAIT_S
+from streamkit.logs import events_from_logs, log_messages
+from streamkit.teardown import teardown
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ROOT / "functions"
@@ -71,7 +76,7 @@ def rows(report: Any) -> set[tuple[str, str, str, str]]:
 def short_sleeps(monkeypatch):
     """The kit's waits pause at most 20 ms (their timeouts still run on the real clock)."""
     real = time.sleep
-    monkeypatch.setattr(triggers, "_sleep", lambda seconds: real(min(seconds, 0.02)))
+    monkeypatch.setattr(waiting, "_sleep", lambda seconds: real(min(seconds, 0.02)))
 
 
 # -- a. the AWS code path against an endpoint, mappings stuck in Creating -------------------------------
@@ -98,7 +103,7 @@ def test_the_aws_path_on_an_endpoint_where_mappings_stay_creating(
         _aws_path(aws, remote, prefix, lambda_service_off, capsys)
     finally:  # whatever failed: the Lambda service on again, and nothing left behind
         lambda_service_off()
-        triggers.teardown(remote, all_runs=True)
+        teardown(remote, all_runs=True)
 
 
 def _aws_path(aws: Any, remote: Any, prefix: str, restart: Any, capsys: Any) -> None:
@@ -109,14 +114,12 @@ def _aws_path(aws: Any, remote: Any, prefix: str, restart: Any, capsys: Any) -> 
     table_arn = streams.create_users_table(remote, "Users")
     assert table_arn.endswith(f":table/{prefix}Users")
     stream = streams.enable_stream(remote, "Users", "NEW_AND_OLD_IMAGES").stream_arn
-    queue = triggers.create_failure_destination(remote, "sqs", "failures")
-    topic = triggers.create_failure_destination(remote, "sns", "alerts")
-    bucket = triggers.create_failure_destination(remote, "s3", "discarded")
-    role = triggers.create_execution_role(
-        remote, "fn", table_arn, on_failure_destination_arn=queue.arn
-    )
-    function = triggers.deploy_function(remote, "fn", FUNCTIONS / "log_event", role_arn=role.arn)
-    other = triggers.deploy_function(remote, "fn2", FUNCTIONS / "log_event", role_arn=role.arn)
+    queue = create_failure_destination(remote, "sqs", "failures")
+    topic = create_failure_destination(remote, "sns", "alerts")
+    bucket = create_failure_destination(remote, "s3", "discarded")
+    role = create_execution_role(remote, "fn", table_arn, on_failure_destination_arn=queue.arn)
+    function = deploy_function(remote, "fn", FUNCTIONS / "log_event", role_arn=role.arn)
+    other = deploy_function(remote, "fn2", FUNCTIONS / "log_event", role_arn=role.arn)
     capsys.readouterr()
 
     with pytest.raises(TriggerTimeoutError) as err:
@@ -149,7 +152,7 @@ def _aws_path(aws: Any, remote: Any, prefix: str, restart: Any, capsys: Any) -> 
         Item={"userId": {"S": "user_1"}, "createdAt": {"S": "2026-11-27"}},
     )
     with pytest.raises(StreamkitError) as late:
-        events.events_from_logs(remote, "fn", expect=1, timeout_s=0.3)
+        events_from_logs(remote, "fn", expect=1, timeout_s=0.3)
     message = str(late.value)
     assert f"/aws/lambda/{prefix}fn holds 0 events, not the 1 expected, after 0.3 s" in message
     assert "last_processing_result" in message
@@ -174,11 +177,11 @@ def _aws_path(aws: Any, remote: Any, prefix: str, restart: Any, capsys: Any) -> 
         ("table", f"{prefix}Users"),
     }
     assert inventory(remote, prefix) == ours
-    report = triggers.teardown(remote)
+    report = teardown(remote)
     assert_in_dependency_order(report)
     assert rows(report) == {(kind, name, remote.run_id, "deleted") for kind, name in ours}
     assert inventory(remote, prefix) == set()
-    assert triggers.teardown(remote).empty
+    assert teardown(remote).empty
 
 
 # -- b. a full walkthrough, then teardown among look-alikes ---------------------------------------------
@@ -203,7 +206,7 @@ def _look_alikes(backend: Any, prefix: str) -> set[tuple[str, str]]:
     )
     role_arn = iam.create_role(
         RoleName=f"{p}mine-role",
-        AssumeRolePolicyDocument=json.dumps(triggers.lambda_trust_policy()),
+        AssumeRolePolicyDocument=json.dumps(lambda_trust_policy()),
         Tags=[{"Key": "team", "Value": "data"}],  # tagged, but not by streamkit
     )["Role"]["Arn"]
     lam.create_function(
@@ -256,7 +259,7 @@ def test_a_full_walkthrough_then_teardown_deletes_exactly_this_run(aws, fast_pol
     try:
         _walkthrough_then_teardown(aws, kit, prefix)
     finally:  # whatever failed: leave nothing behind for later tests
-        triggers.teardown(kit, all_runs=True)
+        teardown(kit, all_runs=True)
         _delete_look_alikes(kit, prefix)
     assert inventory(kit, prefix) == set()
 
@@ -268,16 +271,14 @@ def _walkthrough_then_teardown(aws: Any, kit: Any, prefix: str) -> None:
     streams.create_users_table(kit, "Signups")
     signups = streams.enable_stream(kit, "Signups", "NEW_IMAGE").stream_arn
     streams.create_table(kit, "Idempotency", streams.TableKey("id"))
-    queue = triggers.create_failure_destination(kit, "sqs", "log-failures")
-    topic = triggers.create_failure_destination(kit, "sns", "validate-failures")
-    bucket = triggers.create_failure_destination(kit, "s3", "signup-failures")
+    queue = create_failure_destination(kit, "sqs", "log-failures")
+    topic = create_failure_destination(kit, "sns", "validate-failures")
+    bucket = create_failure_destination(kit, "s3", "signup-failures")
 
     # 02: two functions with their roles, three triggers, one destination of each kind.
-    log_role = triggers.create_execution_role(
-        kit, "log", users_arn, on_failure_destination_arn=queue.arn
-    )
-    log = triggers.deploy_function(kit, "log", FUNCTIONS / "log_event", role_arn=log_role.arn)
-    validate_role = triggers.create_execution_role(
+    log_role = create_execution_role(kit, "log", users_arn, on_failure_destination_arn=queue.arn)
+    log = deploy_function(kit, "log", FUNCTIONS / "log_event", role_arn=log_role.arn)
+    validate_role = create_execution_role(
         kit,
         "validate",
         users_arn,
@@ -286,7 +287,7 @@ def _walkthrough_then_teardown(aws: Any, kit: Any, prefix: str) -> None:
             {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": f"{bucket.arn}/*"}
         ],
     )
-    validate = triggers.deploy_function(
+    validate = deploy_function(
         kit, "validate", FUNCTIONS / "validate_user", role_arn=validate_role.arn
     )
     t_log = triggers.create_trigger(
@@ -314,10 +315,10 @@ def _walkthrough_then_teardown(aws: Any, kit: Any, prefix: str) -> None:
         _put_user(kit, "Users", f"user_{number}", name)
     _put_user(kit, "Signups", "poison", None)  # no firstname: discarded, its batch goes to S3
     aws.settle(timeout=30)
-    received = events.events_from_logs(kit, "log", expect=1)
+    received = events_from_logs(kit, "log", expect=1)
     keys = [r.keys["userId"] for e in received for r in e.records]
     assert keys == ["user_1", "user_2", "user_3"]
-    assert events.log_messages(kit, "validate", prefix="PROCESSED", expect=3) == [
+    assert log_messages(kit, "validate", prefix="PROCESSED", expect=3) == [
         "PROCESSED user_1",
         "PROCESSED user_2",
         "PROCESSED user_3",
@@ -351,9 +352,9 @@ def _walkthrough_then_teardown(aws: Any, kit: Any, prefix: str) -> None:
     # Look-alikes: untagged, with the same prefix; and what another run of the kit made.
     untagged = _look_alikes(kit, prefix)
     other = LocalView(aws, prefix, run_id="other-run")
-    other_role = triggers.create_execution_role(other, "old", users_arn)
-    old = triggers.deploy_function(other, "old", FUNCTIONS / "log_event", role_arn=other_role.arn)
-    other_queue = triggers.create_failure_destination(other, "sqs", "old")
+    other_role = create_execution_role(other, "old", users_arn)
+    old = deploy_function(other, "old", FUNCTIONS / "log_event", role_arn=other_role.arn)
+    other_queue = create_failure_destination(other, "sqs", "old")
     streams.create_table(other, "Old", streams.TableKey("pk"))
     other_run = {
         ("function", old.name),
@@ -364,7 +365,7 @@ def _walkthrough_then_teardown(aws: Any, kit: Any, prefix: str) -> None:
     }
     assert inventory(kit, prefix) == this_run | untagged | other_run
 
-    planned = triggers.teardown(kit, dry_run=True)
+    planned = teardown(kit, dry_run=True)
     assert inventory(kit, prefix) == this_run | untagged | other_run  # nothing deleted
     assert_in_dependency_order(planned)
     assert rows(planned) == (
@@ -373,7 +374,7 @@ def _walkthrough_then_teardown(aws: Any, kit: Any, prefix: str) -> None:
         | {(kind, name, "other-run", "kept: another run") for kind, name in other_run}
     )
 
-    done = triggers.teardown(kit)
+    done = teardown(kit)
     assert_in_dependency_order(done)
     deleted = done[done["action"] == "deleted"]
     assert set(zip(deleted["kind"], deleted["name"], strict=True)) == this_run
@@ -386,7 +387,7 @@ def _walkthrough_then_teardown(aws: Any, kit: Any, prefix: str) -> None:
     assert inventory(kit, prefix) == untagged | other_run
     assert kit.client("s3").list_objects_v2(Bucket=f"{prefix}mine").get("KeyCount", 0) == 0
 
-    everything = triggers.teardown(kit, all_runs=True)
+    everything = teardown(kit, all_runs=True)
     assert rows(everything) == (
         {(kind, name, "other-run", "deleted") for kind, name in other_run}
         | {(kind, name, "", "kept: not created by streamkit") for kind, name in untagged}
@@ -410,16 +411,14 @@ def test_helpers_refuse_untagged_resources_with_the_kits_names(aws, tmp_path):
     try:
         refusals = [
             ("table", lambda: streams.create_table(kit, "Mine", streams.TableKey("pk"))),
-            ("IAM role", lambda: triggers.create_execution_role(kit, "mine", table_arn)),
+            ("IAM role", lambda: create_execution_role(kit, "mine", table_arn)),
             (
                 "Lambda function",
-                lambda: triggers.deploy_function(
-                    kit, "mine", FUNCTIONS / "log_event", role_arn=role_arn
-                ),
+                lambda: deploy_function(kit, "mine", FUNCTIONS / "log_event", role_arn=role_arn),
             ),
-            ("SQS queue", lambda: triggers.create_failure_destination(kit, "sqs", "mine")),
-            ("SNS topic", lambda: triggers.create_failure_destination(kit, "sns", "mine")),
-            ("S3 bucket", lambda: triggers.create_failure_destination(kit, "s3", "mine")),
+            ("SQS queue", lambda: create_failure_destination(kit, "sqs", "mine")),
+            ("SNS topic", lambda: create_failure_destination(kit, "sns", "mine")),
+            ("S3 bucket", lambda: create_failure_destination(kit, "s3", "mine")),
         ]
         for kind, call in refusals:
             with pytest.raises(NotOwnedError) as err:
@@ -450,13 +449,13 @@ def test_helpers_refuse_untagged_resources_with_the_kits_names(aws, tmp_path):
         with pytest.raises(ClientError) as no_tags:
             kit.client("s3").get_bucket_tagging(Bucket=f"{prefix}mine")
         assert no_tags.value.response["Error"]["Code"] == "NoSuchTagSet"
-        assert set(triggers.teardown(kit)["action"]) == {"kept: not created by streamkit"}
+        assert set(teardown(kit)["action"]) == {"kept: not created by streamkit"}
 
         # A new function whose log group already exists untagged (its old events would pass for
         # the new function's): refused, and the function just created is removed again.
         kit.client("logs").create_log_group(logGroupName=f"/aws/lambda/{prefix}fresh")
         with pytest.raises(NotOwnedError) as err:
-            triggers.deploy_function(kit, "fresh", FUNCTIONS / "log_event", role_arn=role_arn)
+            deploy_function(kit, "fresh", FUNCTIONS / "log_event", role_arn=role_arn)
         assert err.value.kind == "log group"
         with pytest.raises(ClientError):
             lam.get_function_configuration(FunctionName=f"{prefix}fresh")
@@ -559,17 +558,17 @@ def test_no_first_poll_wait_when_nothing_can_be_missed_or_not_waiting(
 def test_the_embedded_backend_never_waits_for_a_first_poll(aws, monkeypatch):
     kit = LocalView(aws, unique_prefix("poll"))
     slept: list[float] = []
-    monkeypatch.setattr(triggers, "_sleep", slept.append)
+    monkeypatch.setattr(waiting, "_sleep", slept.append)
     arn = streams.create_users_table(kit, "Users")
     stream = streams.enable_stream(kit, "Users", "NEW_IMAGE").stream_arn
-    role = triggers.create_execution_role(kit, "fn", arn)
-    triggers.deploy_function(kit, "fn", FUNCTIONS / "log_event", role_arn=role.arn)
+    role = create_execution_role(kit, "fn", arn)
+    deploy_function(kit, "fn", FUNCTIONS / "log_event", role_arn=role.arn)
     try:
         began = time.monotonic()
         assert triggers.create_trigger(kit, "fn", stream).state == "Enabled"
         assert sum(slept) < ESM_LATEST_FIRST_POLL_WAIT_S and time.monotonic() - began < 10
     finally:
-        triggers.teardown(kit)
+        teardown(kit)
 
 
 # -- d. logs: late, throttled, never there --------------------------------------------------------------
@@ -589,8 +588,8 @@ _LOGGED = [
 
 @pytest.fixture
 def log_sleeps(monkeypatch):
-    """``time.sleep`` of this thread recorded and skipped (events.py sleeps with ``time.sleep``);
-    other threads (the embedded backend's) sleep as usual."""
+    """The kit's pauses (``streamkit.waiting._sleep``) of this thread recorded and skipped; other
+    threads (the embedded backend's) sleep as usual."""
     real = time.sleep
     slept: list[float] = []
     main = threading.current_thread()
@@ -601,7 +600,7 @@ def log_sleeps(monkeypatch):
         else:
             real(seconds)
 
-    monkeypatch.setattr("time.sleep", sleep)
+    monkeypatch.setattr(waiting, "_sleep", sleep)
     return slept
 
 
@@ -609,7 +608,7 @@ def test_late_logs_are_waited_for_with_progress(stubbed, log_sleeps, capsys):
     logs = stubbed.stub("logs")
     logs.add_response("filter_log_events", {"events": []}, {"logGroupName": FN_GROUP})
     logs.add_response("filter_log_events", {"events": _LOGGED}, {"logGroupName": FN_GROUP})
-    received = events.events_from_logs(stubbed, "fn", expect=1)
+    received = events_from_logs(stubbed, "fn", expect=1)
     assert [(e.request_id, e.event) for e in received] == [("r-1", _EVENT)]
     assert log_sleeps == [1.0]  # AWS's pace: one read a second
     assert progress_lines(capsys) == [
@@ -626,9 +625,7 @@ def test_a_missing_log_group_reads_as_not_yet(stubbed, log_sleeps):
         **client_error("ResourceNotFoundException", "The specified log group does not exist."),
     )
     logs.add_response("filter_log_events", {"events": _LOGGED}, {"logGroupName": FN_GROUP})
-    assert events.log_messages(stubbed, "fn", prefix="EVENT", expect=1) == [
-        "EVENT " + json.dumps(_EVENT)
-    ]
+    assert log_messages(stubbed, "fn", prefix="EVENT", expect=1) == ["EVENT " + json.dumps(_EVENT)]
     logs.assert_no_pending_responses()
 
 
@@ -638,7 +635,7 @@ def test_throttled_log_reads_are_tried_again_later(stubbed, log_sleeps):
         "filter_log_events", **client_error("ThrottlingException", "Rate exceeded")
     )
     logs.add_response("filter_log_events", {"events": _LOGGED}, {"logGroupName": FN_GROUP})
-    assert len(events.events_from_logs(stubbed, "fn", expect=1)) == 1
+    assert len(events_from_logs(stubbed, "fn", expect=1)) == 1
     assert log_sleeps == [2.0]  # slower after a throttled read
     logs.assert_no_pending_responses()
 
@@ -649,7 +646,7 @@ def test_throttling_is_an_error_when_nothing_is_waited_for(stubbed):
         "filter_log_events", **client_error("ThrottlingException", "Rate exceeded")
     )
     with pytest.raises(ClientError):
-        events.events_from_logs(stubbed, "fn")  # no expect: one read, its error as it is
+        events_from_logs(stubbed, "fn")  # no expect: one read, its error as it is
 
 
 class _Body:
@@ -691,7 +688,7 @@ def aws_kind(aws, monkeypatch):
     monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", no_backoff)
     backend.backoffs = delays  # type: ignore[attr-defined]
     yield backend
-    triggers.teardown(backend)
+    teardown(backend)
 
 
 def _throttle_twice(client: Any, event: str, response: AWSResponse) -> list[str]:
@@ -741,13 +738,13 @@ def test_throttled_control_plane_calls_are_retried_by_botocore(
         assert triggers.list_triggers(aws_kind) == []
         operation = "lambda:ListEventSourceMappings"
     elif service == "iam":
-        role = triggers.create_execution_role(aws_kind, "fn", TABLE_ARN)
+        role = create_execution_role(aws_kind, "fn", TABLE_ARN)
         assert role.action == "created"  # the throttled tries made nothing: no duplicate either
         iam = aws_kind.client("iam")
         assert iam.list_role_tags(RoleName=role.name)["Tags"] == aws_kind.tag_list
         operation = "iam:CreateRole"
     else:
-        assert events.log_messages(aws_kind, "fn") == []  # (no log group: nothing yet)
+        assert log_messages(aws_kind, "fn") == []  # (no log group: nothing yet)
         operation = "logs:FilterLogEvents"
     assert len(sent) == 3  # two throttled sends, then the one that went through
     assert aws_kind.backoffs == [1, 2]  # botocore backed off before each retry
@@ -764,7 +761,7 @@ def test_log_reads_throttled_until_the_timeout_say_so(aws_kind, log_sleeps):
     )
     logs.meta.events.register("before-send.cloudwatch-logs.FilterLogEvents", lambda **_: throttled)
     with pytest.raises(StreamkitError) as err:
-        events.events_from_logs(aws_kind, "fn", expect=2, timeout_s=0.05)
+        events_from_logs(aws_kind, "fn", expect=2, timeout_s=0.05)
     message = str(err.value)
     group = f"/aws/lambda/{aws_kind.prefix}fn"
     assert f"{group} holds 0 events, not the 2 expected, after 0.05 s of waiting" in message
@@ -787,16 +784,16 @@ def test_logs_that_never_arrive_time_out_naming_group_and_counts(aws, capsys):
     )
     try:
         with pytest.raises(StreamkitError) as err:
-            events.log_messages(remote, "fn", prefix="PROCESSED", expect=2, timeout_s=0.2)
+            log_messages(remote, "fn", prefix="PROCESSED", expect=2, timeout_s=0.2)
         message = str(err.value)
         assert f"{group} holds 1 lines, not the 2 expected, after 0.2 s of waiting" in message
         assert "'PROCESSED'" in message
         with pytest.raises(StreamkitError) as err:
-            events.events_from_logs(remote, "fn", expect=1, timeout_s=0.2)
+            events_from_logs(remote, "fn", expect=1, timeout_s=0.2)
         assert f"{group} holds 0 events, not the 1 expected" in str(err.value)
         assert len(progress_lines(capsys)) == 2  # one line per wait (each shorter than 10 s)
     finally:
-        assert rows(triggers.teardown(remote)) == {("log-group", group, remote.run_id, "deleted")}
+        assert rows(teardown(remote)) == {("log-group", group, remote.run_id, "deleted")}
 
 
 def test_a_queue_name_sqs_still_holds_is_waited_for(stubbed, capsys):
@@ -821,7 +818,7 @@ def test_a_queue_name_sqs_still_holds_is_waited_for(stubbed, capsys):
         {"Attributes": {"QueueArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:{name}"}},
         {"QueueUrl": url, "AttributeNames": ["QueueArn"]},
     )
-    destination = triggers.create_failure_destination(stubbed, "sqs", "failures")
+    destination = create_failure_destination(stubbed, "sqs", "failures")
     assert (destination.name, destination.url) == (name, url)
     assert stubbed.slept == [10.0, 10.0]
     lines = progress_lines(capsys)

@@ -9,10 +9,11 @@ import json
 import time
 
 import pytest
-from conftest import load_fixture, read_all, stream_arn_of
+from helpers import load_fixture, read_all, stream_arn_of
 
-from streamkit.events import events_from_logs, parse_records
-from streamkit.local import fidelity
+from streamkit.events import parse_records
+from streamkit.local import state as local_state
+from streamkit.logs import events_from_logs
 
 ALWAYS_FAIL = """
 import json
@@ -163,8 +164,8 @@ def test_default_settings_retry_until_the_record_expires(aws, deploy, make_table
     state = aws.mapping_state()
     row = state[state["uuid"] == uuid].iloc[0]
     assert row["errors"] >= 2 and row["records"] == 0 and row["discarded"] == 0  # blocked
-    start = fidelity.now()
-    monkeypatch.setattr(fidelity, "now", lambda: start + 24 * 3600 + 60)  # past retention
+    start = local_state.now()
+    monkeypatch.setattr(local_state, "now", lambda: start + 24 * 3600 + 60)  # past retention
     aws.settle(20)
     state = aws.mapping_state()
     assert state[state["uuid"] == uuid].iloc[0]["discarded"] == 1
@@ -185,8 +186,8 @@ def test_maximum_record_age_discards_old_records(aws, deploy, make_table, queue,
         DestinationConfig={"OnFailure": {"Destination": queue_arn}},
     )
     time.sleep(0.3)
-    start = fidelity.now()
-    monkeypatch.setattr(fidelity, "now", lambda: start + 61)
+    start = local_state.now()
+    monkeypatch.setattr(local_state, "now", lambda: start + 61)
     aws.settle(20)
     (message,) = _messages(aws, url, 1)
     assert message["requestContext"]["condition"] == "RecordAgeExceeded"
@@ -332,8 +333,8 @@ def test_records_expire_even_when_the_batch_is_full(aws, deploy, make_table, mon
     ddb.put_item(TableName=table, Item={"pk": {"S": "poison"}})
     uuid = _mapping(aws, function, stream_arn_of(ddb, table), BatchSize=1)
     time.sleep(0.3)
-    start = fidelity.now()
-    monkeypatch.setattr(fidelity, "now", lambda: start + 24 * 3600 + 60)
+    start = local_state.now()
+    monkeypatch.setattr(local_state, "now", lambda: start + 24 * 3600 + 60)
     aws.settle(20)
     state = aws.mapping_state()
     assert state[state["uuid"] == uuid].iloc[0]["discarded"] == 1

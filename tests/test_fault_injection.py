@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import zip_source
+from helpers import zip_source
 
 KEYS = 400  # distinct partition keys
 ROUNDS = 26  # writes per key, versions v = 0 .. ROUNDS - 1: KEYS * ROUNDS >= 10,000 writes

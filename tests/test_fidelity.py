@@ -13,9 +13,10 @@ from datetime import UTC
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import load_fixture, read_all, stream_arn_of
+from helpers import load_fixture, read_all, stream_arn_of
 
-from streamkit.local import fidelity
+from streamkit.local import state as local_state
+from streamkit.local.dynamodbstreams.models import store_for
 from streamkit.sizes import record_size
 
 rule = pytest.mark.fidelity_rule
@@ -457,10 +458,10 @@ def test_shard_iterators_expire_after_15_minutes(ddb, streams_client, make_table
     iterator = streams_client.get_shard_iterator(
         StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
     )["ShardIterator"]
-    issued = fidelity.now()
-    monkeypatch.setattr(fidelity, "now", lambda: issued + 14 * 60)
+    issued = local_state.now()
+    monkeypatch.setattr(local_state, "now", lambda: issued + 14 * 60)
     assert len(streams_client.get_records(ShardIterator=iterator)["Records"]) == 1
-    monkeypatch.setattr(fidelity, "now", lambda: issued + 15 * 60 + 1)
+    monkeypatch.setattr(local_state, "now", lambda: issued + 15 * 60 + 1)
     with pytest.raises(ClientError) as err:
         streams_client.get_records(ShardIterator=iterator)
     assert _code(err) == "ExpiredIteratorException"
@@ -489,8 +490,8 @@ def test_records_older_than_24_hours_are_trimmed(ddb, streams_client, make_table
     ddb.put_item(TableName=table, Item={"pk": {"S": "old"}})
     arn = stream_arn_of(ddb, table)
     (old,) = read_all(streams_client, arn)
-    written = fidelity.now()
-    monkeypatch.setattr(fidelity, "now", lambda: written + 24 * 3600 + 5)
+    written = local_state.now()
+    monkeypatch.setattr(local_state, "now", lambda: written + 24 * 3600 + 5)
     ddb.put_item(TableName=table, Item={"pk": {"S": "new"}})
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in read_all(streams_client, arn)] == ["new"]
     shard = streams_client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
@@ -629,7 +630,7 @@ def test_cancelled_transactions_keep_tables_writing_to_the_one_store(
     from moto.dynamodb.models import dynamodb_backends
 
     moto_table = dynamodb_backends[aws.account_id][aws.region].get_table(table)
-    assert moto_table.stream_shard.store is fidelity.store_for(aws.account_id, aws.region)
+    assert moto_table.stream_shard.store is store_for(aws.account_id, aws.region)
     ddb.put_item(TableName=table, Item={"pk": {"S": "c"}})
     keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in _records(ddb, streams_client, table)]
     assert keys == ["a", "c"]

@@ -23,8 +23,7 @@ from typing import Any
 
 import nbformat
 import pytest
-
-from conftest import inventory
+from helpers import inventory
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY_PATH = ROOT / "docs" / "iam" / "streamkit-user-policy.json"
@@ -393,12 +392,12 @@ def _report(notebook: Any) -> dict[str, Any]:
 
 def _teardown_everything_with_the_prefix(aws: Any) -> None:
     """Delete what the notebooks left (any run), so later tests see the backend as before."""
-    from streamkit import triggers
+    from streamkit.teardown import teardown
 
     saved = aws.prefix
     aws.prefix = PREFIX
     try:
-        triggers.teardown(aws, all_runs=True)
+        teardown(aws, all_runs=True)
     finally:
         aws.prefix = saved
 
@@ -477,7 +476,10 @@ def test_the_policy_allows_the_kit_calls_the_walkthrough_skips(aws, tmp_path):
     """What the kit does beyond the notebooks: SNS and S3 on-failure destinations (and emptying a
     bucket at teardown), redeploying changed code, and bringing a changed role back in line."""
     import streamkit
-    from streamkit import triggers
+    from streamkit.destinations import create_failure_destination
+    from streamkit.functions import deploy_function
+    from streamkit.iam import create_execution_role
+    from streamkit.teardown import teardown
 
     kit = streamkit.connect(aws.endpoint_url)  # as the notebooks reach a backend by its URL
     iam = aws.client("iam")  # the "someone else" who changes things behind the kit's back
@@ -486,11 +488,11 @@ def test_the_policy_allows_the_kit_calls_the_walkthrough_skips(aws, tmp_path):
     source.mkdir()
     managed_arn = None
     try:
-        triggers.create_failure_destination(kit, "sns", "policy-extras")
-        bucket = triggers.create_failure_destination(kit, "s3", "policy-extras")
+        create_failure_destination(kit, "sns", "policy-extras")
+        bucket = create_failure_destination(kit, "s3", "policy-extras")
         aws.client("s3").put_object(Bucket=bucket.name, Key="failure.json", Body=b"{}")
 
-        role = triggers.create_execution_role(kit, "policy_extras", table_arn)
+        role = create_execution_role(kit, "policy_extras", table_arn)
         other_trust = {
             "Version": "2012-10-17",
             "Statement": [
@@ -515,15 +517,15 @@ def test_the_policy_allows_the_kit_calls_the_walkthrough_skips(aws, tmp_path):
             PolicyName=f"policy-extras-{kit.run_id}", PolicyDocument=json.dumps(list_buckets)
         )["Policy"]["Arn"]
         iam.attach_role_policy(RoleName=role.name, PolicyArn=managed_arn)
-        assert triggers.create_execution_role(kit, "policy_extras", table_arn).action == "updated"
+        assert create_execution_role(kit, "policy_extras", table_arn).action == "updated"
 
         (source / "app.py").write_text("def handler(event, context):\n    return 1\n")
-        triggers.deploy_function(kit, "policy_extras", source, role_arn=role.arn)
+        deploy_function(kit, "policy_extras", source, role_arn=role.arn)
         (source / "app.py").write_text("def handler(event, context):\n    return 2\n")
-        redeployed = triggers.deploy_function(kit, "policy_extras", source, role_arn=role.arn)
+        redeployed = deploy_function(kit, "policy_extras", source, role_arn=role.arn)
         assert redeployed.action == "updated"
     finally:
-        report = triggers.teardown(kit)
+        report = teardown(kit)
         if managed_arn is not None:
             iam.delete_policy(PolicyArn=managed_arn)
     assert set(report["action"]) == {"deleted"}, report.to_string()

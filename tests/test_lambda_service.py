@@ -7,10 +7,10 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import load_fixture, read_all, stream_arn_of
+from helpers import load_fixture, read_all, stream_arn_of
 
 from streamkit.errors import SettleTimeoutError
-from streamkit.events import events_from_logs
+from streamkit.logs import events_from_logs
 
 LOG_EVENT = """
 import json
@@ -261,7 +261,7 @@ def test_payload_stays_under_6_mb(aws, deploy, make_table):
     ],
 )
 def test_partial_batch_response_matrix(payload, verdict):
-    from streamkit.local.lambda_service import partial_batch_verdict
+    from streamkit.local.esm.processor import partial_batch_verdict
 
     assert partial_batch_verdict(payload, [100, 200, 300]) == verdict
 

@@ -7,8 +7,7 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-
-from conftest import AWS_MAPPING_DEFAULTS, stream_arn_of, zip_source
+from helpers import AWS_MAPPING_DEFAULTS, stream_arn_of, zip_source
 
 NOOP = "def handler(event, context):\n    return None\n"
 

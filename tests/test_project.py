@@ -33,7 +33,7 @@ def test_environment_yml_installs_the_project_through_pip():
 
 
 def test_moto_is_pinned_to_the_tested_range():
-    from streamkit.local.fidelity import TESTED_MOTO
+    from streamkit.local.moto_compat import TESTED_MOTO
 
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     (moto,) = [d for d in deps if d.startswith("moto")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import load_fixture
+from helpers import load_fixture
 
 from streamkit.errors import MalformedRecordError
 from streamkit.sizes import attribute_value_size, item_size, number_size, record_size

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
-from streamkit import streams
+from streamkit import streams, waiting
 from streamkit.errors import (
     InvalidParameterError,
     StreamAlreadyEnabledError,
@@ -224,7 +225,7 @@ def test_read_records_waits_for_what_it_expects(aws, users, monkeypatch):
     """On AWS a record can reach the stream after the read starts: ``expect`` reads again."""
     streams.enable_stream(aws, users, "KEYS_ONLY")
     reads = []
-    real_sleep = streams.time.sleep
+    real_sleep = time.sleep
 
     caller = threading.get_ident()
 
@@ -236,7 +237,7 @@ def test_read_records_waits_for_what_it_expects(aws, users, monkeypatch):
             _put(aws, users, "late")
         real_sleep(0)
 
-    monkeypatch.setattr(streams.time, "sleep", sleep)
+    monkeypatch.setattr(waiting, "_sleep", sleep)
     batch = streams.read_records(aws, users, expect=1, timeout_s=30)
     assert [r.keys["userId"] for r in batch] == ["late"]
     assert reads == [1.0]

@@ -1,4 +1,8 @@
-"""Running the embedded local AWS: moto's server in this process, on loopback, with the fidelity layer.
+"""Running the embedded local AWS: one server in this process, on loopback.
+
+The server answers with :class:`~.dispatcher.Dispatcher`: streamkit's own DynamoDB Streams and
+mapping APIs in front of moto (patched by :mod:`.moto_compat`), and the local Lambda service
+(:mod:`.esm.service`) runs the mappings.
 
 moto keeps its state in module-level backends, so one process holds one embedded AWS: a second
 :class:`LocalAWS` can be started only after the first is stopped (``LocalAWS.shared`` hands out the
@@ -17,12 +21,14 @@ import boto3
 
 from ..backends import Backend
 from ..errors import BackendError, InvalidParameterError
-from . import fidelity
+from . import moto_compat, state
+from .dispatcher import Dispatcher
+from .dynamodbstreams.models import reset_stores
+from .esm.models import reset_mapping_stores
+from .esm.service import LocalLambdaService
+from .state import ACCOUNT_ID
 
-__all__ = ["LocalAWS", "ACCOUNT_ID"]
-
-#: The account id of the embedded backend (moto's default; never a real account).
-ACCOUNT_ID = "123456789012"
+__all__ = ["LocalAWS", "ACCOUNT_ID", "port_is_free"]
 
 _HOST = "127.0.0.1"
 _RUNNING: LocalAWS | None = None
@@ -61,9 +67,7 @@ class LocalAWS(Backend):
         super().__init__(region, None, session)
         self.account_id = ACCOUNT_ID
         self._server: Any = None
-        self._lambda: Any = None  # the local Lambda service, while running
-        from .lambda_service import LocalLambdaService
-
+        self._lambda: LocalLambdaService | None = None  # the local Lambda service, while running
         self._poll_interval_s = LocalLambdaService.check_interval(poll_interval_s)
         self.started_in: float | None = None  # seconds the last start took
 
@@ -110,15 +114,13 @@ class LocalAWS(Backend):
                     "LocalAWS.shared()), call reset() on it for a clean account, or stop() it first."
                 )
             began = time.perf_counter()
-            fidelity.install()
+            moto_compat.install()
             server = _QuietServer()
             self._server = server
             self.endpoint_url = f"http://{_HOST}:{server.port}"
             self._clients.clear()
             _RUNNING = self
         try:
-            from .lambda_service import LocalLambdaService
-
             self._lambda = LocalLambdaService(
                 self.account_id,
                 self.endpoint_url,
@@ -152,12 +154,10 @@ class LocalAWS(Backend):
 
     def reset(self) -> None:
         """Forget every resource in the embedded account (tables, streams, functions, ...)."""
-        from moto.core.base_backend import BackendDict  # noqa: F401  (moto is loaded by start)
-        from moto.core.models import base_decorator  # noqa: F401
-        from moto.moto_api._internal import moto_api_backend
-
-        with fidelity._LOCK:
-            moto_api_backend.reset()
+        with state.LOCK:
+            moto_compat.reset_moto()
+            reset_stores()
+            reset_mapping_stores()
             if self._lambda is not None:
                 self._lambda.reset()
 
@@ -180,7 +180,7 @@ class LocalAWS(Backend):
         return super().client(service_name)
 
     @property
-    def lambda_service(self) -> Any:
+    def lambda_service(self) -> LocalLambdaService:
         """The local Lambda service that runs event source mappings (while running)."""
         if self._lambda is None:
             raise BackendError("LocalAWS is not running: call start() or use it in a with block.")
@@ -209,10 +209,9 @@ class LocalAWS(Backend):
     def restart_lambda_service(self) -> None:
         """Stop the local Lambda service (its workers too) and start a new one on the same backend
         state: mappings resume from the checkpoints they keep (local only)."""
-        from .lambda_service import LocalLambdaService
-
         old = self.lambda_service
         old.close()
+        assert self.endpoint_url is not None
         self._lambda = LocalLambdaService(
             self.account_id, self.endpoint_url, self.region, poll_interval_s=self._poll_interval_s
         )
@@ -234,7 +233,7 @@ class LocalAWS(Backend):
         int
             Items deleted.
         """
-        return fidelity.expire_ttl_items(self.account_id, self.region, table_name, at=at)
+        return moto_compat.expire_ttl_items(self.account_id, self.region, table_name, at=at)
 
     def discarded_batches(self) -> Any:
         """Batches the local Lambda service gave up on (retries exhausted, records too old), with
@@ -260,7 +259,7 @@ class LocalAWS(Backend):
                 "subject": m["subject"],
                 "body": m["body"],
             }
-            for m in fidelity.sent_emails(self.account_id, self.region)
+            for m in moto_compat.sent_emails(self.account_id, self.region)
         ]
         return pd.DataFrame(rows, columns=["id", "source", "to", "subject", "body"])
 
@@ -271,8 +270,7 @@ class LocalAWS(Backend):
 
         Local only: on AWS shards roll over by themselves (about every four hours).
         """
-        with fidelity._LOCK:
-            return fidelity.store_for(self.account_id, self.region).roll_shards(table_name).shard_id
+        return moto_compat.roll_shards(self.account_id, self.region, table_name)
 
     def __repr__(self) -> str:
         state = self.endpoint_url if self.running else "stopped"
@@ -280,22 +278,19 @@ class LocalAWS(Backend):
 
 
 class _QuietServer:
-    """moto's WSGI app served by werkzeug on loopback, in a daemon thread, without request logs
-    (they would land in notebook output)."""
+    """The dispatcher in front of moto's WSGI app, served by werkzeug on loopback, in a daemon
+    thread, without request logs (they would land in notebook output)."""
 
     def __init__(self) -> None:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
         from werkzeug.serving import make_server
 
-        class QuietHandler(MotoRequestHandler):  # type: ignore[misc, valid-type]
+        base = moto_compat.request_handler_class()
+
+        class QuietHandler(base):  # type: ignore[misc, valid-type]
             def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        app = DomainDispatcherApplication(create_backend_app)
+        app = Dispatcher(moto_compat.wsgi_app(), enabled=not moto_compat.plain_moto())
         self._wsgi = make_server(_HOST, 0, app, threaded=True, request_handler=QuietHandler)
         self.port: int = self._wsgi.server_address[1]
         self._thread = threading.Thread(

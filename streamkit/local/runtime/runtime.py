@@ -24,13 +24,9 @@ Local differences: the code runs on this kernel's Python whatever the
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
 import json
 import math
 import os
-import re
 import selectors
 import shutil
 import signal
@@ -42,212 +38,38 @@ import time
 import uuid
 import warnings
 import weakref
-import zipfile
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ..errors import InvalidParameterError, StreamkitError
-from ..triggers import code_sha256
+from ...errors import InvalidParameterError
+from ...limits import LAMBDA_INIT_LIMIT_S
+from ...packaging import code_sha256
 from . import worker as _protocol
+from .code import extract_package
+from .invocation import (
+    EXIT_MESSAGE,
+    EXIT_TYPE,
+    PYTHON_RUNTIME,
+    TIMEOUT_LOG,
+    TIMEOUT_MESSAGE,
+    TIMEOUT_TYPE,
+    UNHANDLED,
+    FunctionSpec,
+    InvocationResult,
+    LogShippingWarning,
+    RuntimeClosedError,
+    UnsupportedRuntimeError,
+    exit_status,
+)
+from .logs import LogShipper, iso, split_event
 
-__all__ = [
-    "FunctionSpec",
-    "InvocationResult",
-    "FunctionRuntime",
-    "UnsupportedRuntimeError",
-    "RuntimeClosedError",
-    "LogShippingWarning",
-    "code_sha256",
-]
+__all__ = ["FunctionRuntime"]
 
-# -- AWS wording and limits, kept in one place -----------------------------------------------------
-# (Candidates for streamkit.limits; each with its source.)
-
-#: The Init phase may take 10 s; past that Lambda retries init in the invoke phase, under the
-#: function timeout. Source: Lambda Developer Guide, "Understanding the Lambda execution environment
-#: lifecycle" (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html). Unit: s.
-_INIT_LIMIT_S = 10.0
-#: PutLogEvents: at most 10,000 events and 1,048,576 bytes a call, each event counted as its UTF-8
-#: size plus 26 bytes, each at most 256 KB. Source: CloudWatch Logs API Reference, PutLogEvents
-#: (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html).
-_LOG_BATCH_MAX_EVENTS = 10_000
-_LOG_BATCH_MAX_BYTES = 1_048_576
-_LOG_EVENT_OVERHEAD_BYTES = 26
-_LOG_EVENT_MAX_BYTES = 256 * 1024 - _LOG_EVENT_OVERHEAD_BYTES
-
-#: A timed-out invocation: errorType, errorMessage (as Invoke returns it) and the log line, e.g.
-#: {"errorMessage": "RequestId: <id> Error: Task timed out after 1.00 seconds", "errorType":
-#: "Sandbox.Timedout"} and "2024-06-25T19:22:58.186Z <id> Task timed out after 30.27 seconds";
-#: REPORT then ends with "Status: timeout". Sources: Lambda Developer Guide, "Troubleshoot invocation
-#: issues" (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html, names
-#: Sandbox.Timedout); AWS's runtime interface emulator as forked by LocalStack
-#: (localstack/lambda-runtime-init, custom_interop.go) for the message and Status; AWS payloads quoted
-#: in seek-oss/aws-codedeploy-hooks' changelog and praetorian-inc/chariot-ui#166.
-_TIMEOUT_TYPE = "Sandbox.Timedout"
-_TIMEOUT_MESSAGE = "RequestId: {request_id} Error: Task timed out after {seconds:.2f} seconds"
-_TIMEOUT_LOG = "{timestamp} {request_id} Task timed out after {seconds:.2f} seconds"
-#: An environment whose process died: {"errorType": "Runtime.ExitError", "errorMessage": "RequestId:
-#: <id> Error: Runtime exited with error: exit status 137"} ("signal: segmentation fault" for a
-#: signal); the log shows the message then "Runtime.ExitError". Sources: aws/aws-lambda-dotnet#480,
-#: awslabs/aws-lambda-cpp#30, cargo-lambda/cargo-lambda#572 (UNCONFIRMED on an AWS-owned page).
-_EXIT_TYPE = "Runtime.ExitError"
-_EXIT_MESSAGE = "RequestId: {request_id} Error: Runtime exited with error: {status}"
-#: The X-Amz-Function-Error value of every failed invocation (Lambda API Reference, Invoke).
-_UNHANDLED = "Unhandled"
-
-_PYTHON_RUNTIME = re.compile(r"python3\.\d+")
 _WORKER_PATH = Path(_protocol.__file__).resolve()
 _FAKE_CREDENTIALS = "testing"
 _READ_CHUNK = 1 << 20
-
-# Go's names for signals, as Lambda prints them in "Runtime exited with error: signal: <name>".
-_SIGNAL_NAMES = {
-    "SIGABRT": "aborted",
-    "SIGALRM": "alarm clock",
-    "SIGBUS": "bus error",
-    "SIGFPE": "floating point exception",
-    "SIGHUP": "hangup",
-    "SIGILL": "illegal instruction",
-    "SIGINT": "interrupt",
-    "SIGKILL": "killed",
-    "SIGPIPE": "broken pipe",
-    "SIGQUIT": "quit",
-    "SIGSEGV": "segmentation fault",
-    "SIGSYS": "bad system call",
-    "SIGTERM": "terminated",
-    "SIGTRAP": "trace/breakpoint trap",
-    "SIGUSR1": "user defined signal 1",
-    "SIGUSR2": "user defined signal 2",
-    "SIGXCPU": "CPU time limit exceeded",
-}
-
-
-class UnsupportedRuntimeError(InvalidParameterError):
-    """The function's runtime cannot run locally: only Python 3 runtimes (``python3.x``) can.
-
-    Attributes
-    ----------
-    function_name : str
-        The function.
-    """
-
-    def __init__(self, runtime: object, function_name: str):
-        super().__init__("runtime", runtime, "a python3.x runtime")
-        self.function_name = function_name
-        here = ".".join(map(str, sys.version_info[:3]))
-        self.args = (
-            f"Function {function_name!r} has runtime {runtime!r}, which cannot run locally: the "
-            "local Lambda runs Python functions only, on this kernel's Python "
-            f"({here}). Use a python3.x runtime (python3.10, python3.11, python3.12, python3.13, "
-            "...), or run this function on AWS.",
-        )
-
-
-class RuntimeClosedError(StreamkitError):
-    """:meth:`FunctionRuntime.invoke` was called after :meth:`FunctionRuntime.close`."""
-
-
-class LogShippingWarning(UserWarning):
-    """A function's log events could not be written to CloudWatch Logs (the invocation itself
-    went ahead and its result is returned)."""
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """A deployed function, as the runtime needs it (what ``GetFunction`` describes).
-
-    Attributes
-    ----------
-    name : str
-        Function name.
-    arn : str
-        ``arn:aws:lambda:<region>:<account>:function:<name>``.
-    handler : str
-        ``module.function`` or ``folder/module.function``.
-    runtime : str
-        Lambda runtime identifier; only ``python3.x`` runs locally (on this kernel's Python).
-    timeout_s : float
-        Function timeout, seconds.
-    memory_mb : int
-        Memory size, MB (reported, not enforced).
-    environment : Mapping[str, str]
-        The function's environment variables.
-    code : bytes
-        The deployment package (zip).
-    code_sha256 : str
-        Its ``CodeSha256`` (base64 SHA-256); a new value means new code, so new environments.
-        Empty: computed from ``code``.
-    region, account_id : str
-        Where the function lives.
-    version : str
-        ``$LATEST`` or a published version number.
-    """
-
-    name: str
-    arn: str
-    handler: str
-    runtime: str
-    timeout_s: float
-    memory_mb: int
-    environment: Mapping[str, str]
-    code: bytes
-    code_sha256: str
-    region: str
-    account_id: str
-    version: str = "$LATEST"
-
-
-@dataclass(frozen=True)
-class InvocationResult:
-    """What one invocation returned, as ``Invoke`` reports it, plus its ``REPORT`` figures.
-
-    Attributes
-    ----------
-    request_id : str
-        The ``aws_request_id`` (a UUID4).
-    ok : bool
-        False on a function error (exception, timeout, crash, init or marshalling error).
-    payload : Any
-        The JSON-decoded return value (``bytes`` if the handler returned bytes); on error, Lambda's
-        error object (``errorMessage``, ``errorType``, and from the runtime ``requestId`` and
-        ``stackTrace``).
-    function_error : str or None
-        ``"Unhandled"`` on error (the ``X-Amz-Function-Error`` header), else None.
-    duration_ms : float
-        Invocation duration, milliseconds (the timeout on a timeout).
-    billed_duration_ms : int
-        Billed duration, milliseconds: duration plus init duration, rounded up (Lambda bills the
-        INIT phase of on-demand ZIP functions since 2025-08-01).
-    init_duration_ms : float or None
-        Init duration (handler import), milliseconds, on a cold start only.
-    cold_start : bool
-        Whether a new execution environment was started for this invocation.
-    max_memory_used_mb : int
-        Peak resident memory of the environment so far, MiB, rounded up.
-    log_stream_name : str
-        The environment's log stream in ``/aws/lambda/<name>``.
-    logs : tuple of str
-        The log events shipped for this invocation, in order (``INIT_START`` ... ``REPORT``).
-    """
-
-    request_id: str
-    ok: bool
-    payload: Any
-    function_error: str | None
-    duration_ms: float
-    billed_duration_ms: int
-    init_duration_ms: float | None
-    cold_start: bool
-    max_memory_used_mb: int
-    log_stream_name: str = ""
-    logs: tuple[str, ...] = ()
-
-
-# -- one execution environment ---------------------------------------------------------------------
 
 
 class _Worker:
@@ -281,7 +103,6 @@ class _Worker:
         self.init_ms: float | None = None  # set until the first invocation reports it
         self.outgoing: memoryview | None = None  # request bytes not written yet
         self.init_failed = False
-        self.stream_ready = False
         self.retired = False
 
     @property
@@ -294,35 +115,6 @@ class _Worker:
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def _exit_status(returncode: int | None) -> str:
-    """The process status as Lambda (a Go program) words it."""
-    if returncode is None:
-        return "exit status unknown"
-    if returncode >= 0:
-        return f"exit status {returncode}"
-    try:
-        name = signal.Signals(-returncode).name
-    except ValueError:
-        name = ""
-    return "signal: " + _SIGNAL_NAMES.get(name, f"signal {-returncode}")
-
-
-def _split_event(text: str) -> Iterator[str]:
-    """A message as CloudWatch log events: empty ones dropped, long ones cut at the size limit."""
-    if not text:
-        return
-    data = text.encode("utf-8", "surrogatepass")
-    if len(data) <= _LOG_EVENT_MAX_BYTES:
-        yield text
-        return
-    for start in range(0, len(data), _LOG_EVENT_MAX_BYTES):
-        yield data[start : start + _LOG_EVENT_MAX_BYTES].decode("utf-8", "replace")
 
 
 def _peak_rss_kb(pid: int) -> int:
@@ -378,7 +170,7 @@ class FunctionRuntime:
             raise InvalidParameterError("region", region, "an AWS region name such as 'us-east-1'")
         self.endpoint_url = endpoint_url
         self.region = region
-        self._logs_client = logs_client
+        self._shipper = LogShipper(endpoint_url, region, logs_client)
         self._lock = threading.Lock()
         self._code_lock = threading.Lock()
         self._closed = False
@@ -387,7 +179,6 @@ class FunctionRuntime:
         self._current: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._stats: dict[str, dict[str, int]] = {}
         self._code_dirs: dict[str, Path] = {}
-        self._log_groups: set[str] = set()
         if work_dir is None:
             self._root = Path(tempfile.mkdtemp(prefix="streamkit-lambda-"))
             self._own_root = True
@@ -431,7 +222,7 @@ class FunctionRuntime:
         RuntimeClosedError
             After :meth:`close`.
         """
-        if not isinstance(spec.runtime, str) or not _PYTHON_RUNTIME.fullmatch(spec.runtime):
+        if not isinstance(spec.runtime, str) or not PYTHON_RUNTIME.fullmatch(spec.runtime):
             raise UnsupportedRuntimeError(spec.runtime, spec.name)
         if not isinstance(spec.timeout_s, int | float) or not spec.timeout_s > 0:
             raise InvalidParameterError("timeout_s", spec.timeout_s, "a number of seconds > 0")
@@ -659,9 +450,9 @@ class FunctionRuntime:
             kind = result.payload.get("errorType") if isinstance(result.payload, dict) else None
             if worker.init_failed:
                 self._count(worker.function, "init_errors")
-            if kind == _TIMEOUT_TYPE:
+            if kind == TIMEOUT_TYPE:
                 self._count(worker.function, "timeouts")
-            elif kind == _EXIT_TYPE:
+            elif kind == EXIT_TYPE:
                 self._count(worker.function, "crashes")
 
     # -- code -------------------------------------------------------------------------------------
@@ -672,31 +463,9 @@ class FunctionRuntime:
             return known
         with self._code_lock:
             known = self._code_dirs.get(sha)
-            if known is not None:
-                return known
-            name = (
-                base64.b64decode(sha).hex()[:32]
-                if _is_b64_sha(sha)
-                else hashlib.sha256(code).hexdigest()[:32]
-            )
-            target = self._root / "code" / name
-            if not target.is_dir():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=target.parent))
-                try:
-                    with zipfile.ZipFile(io.BytesIO(code)) as archive:
-                        archive.extractall(staging)
-                except (zipfile.BadZipFile, ValueError) as exc:
-                    shutil.rmtree(staging, ignore_errors=True)
-                    raise InvalidParameterError(
-                        "code", f"<{len(code)} bytes>", f"a zip archive ({exc})"
-                    ) from None
-                try:
-                    os.replace(staging, target)
-                except OSError:  # extracted meanwhile by another runtime sharing work_dir
-                    shutil.rmtree(staging, ignore_errors=True)
-            self._code_dirs[sha] = target
-            return target
+            if known is None:
+                known = self._code_dirs[sha] = extract_package(code, sha, self._root / "code")
+            return known
 
     # -- starting an environment ------------------------------------------------------------------
 
@@ -781,9 +550,9 @@ class FunctionRuntime:
             )
         )
         self._spawn(worker, spec, code_dir)
-        # The init phase may take _INIT_LIMIT_S; past that, init continues under the function
+        # The init phase may take LAMBDA_INIT_LIMIT_S; past that, init continues under the function
         # timeout, as when Lambda retries init in the invoke phase.
-        deadline = began + _INIT_LIMIT_S + spec.timeout_s
+        deadline = began + LAMBDA_INIT_LIMIT_S + spec.timeout_s
         control = None
         while control is None:
             frames = self._pump(worker, deadline - time.monotonic())
@@ -802,13 +571,13 @@ class FunctionRuntime:
         if kind == _protocol.INIT_ERROR:
             error = json.loads(error_raw)
             return self._init_failed(worker, spec, request_id, began, "error", error), False
-        late = time.monotonic() - began > _INIT_LIMIT_S
+        late = time.monotonic() - began > LAMBDA_INIT_LIMIT_S
         return self._warm_invoke(
             worker,
             spec,
             request_id,
             payload,
-            began + _INIT_LIMIT_S + spec.timeout_s if late else None,
+            began + LAMBDA_INIT_LIMIT_S + spec.timeout_s if late else None,
         )
 
     def _init_failed(
@@ -826,7 +595,7 @@ class FunctionRuntime:
         init_ms = worker.init_ms if worker.init_ms is not None else elapsed_ms
         duration_ms = 0.0
         if how == "timeout":  # init had its 10 s, then the invocation its whole timeout
-            init_ms, duration_ms = _INIT_LIMIT_S * 1000, spec.timeout_s * 1000
+            init_ms, duration_ms = LAMBDA_INIT_LIMIT_S * 1000, spec.timeout_s * 1000
             worker.peak_kb = max(worker.peak_kb, _peak_rss_kb(worker.pid))
         _kill(worker)
         self._drain(worker)
@@ -836,16 +605,16 @@ class FunctionRuntime:
             status = f"\tStatus: error\tError Type: {error['errorType']}"
         elif how == "crash":
             error = {
-                "errorType": _EXIT_TYPE,
-                "errorMessage": _EXIT_MESSAGE.format(
-                    request_id=request_id, status=_exit_status(worker.proc.returncode)
+                "errorType": EXIT_TYPE,
+                "errorMessage": EXIT_MESSAGE.format(
+                    request_id=request_id, status=exit_status(worker.proc.returncode)
                 ),
             }
-            status = f"\tStatus: error\tError Type: {_EXIT_TYPE}"
+            status = f"\tStatus: error\tError Type: {EXIT_TYPE}"
         else:
             error = {
-                "errorType": _TIMEOUT_TYPE,
-                "errorMessage": _TIMEOUT_MESSAGE.format(
+                "errorType": TIMEOUT_TYPE,
+                "errorMessage": TIMEOUT_MESSAGE.format(
                     request_id=request_id, seconds=spec.timeout_s
                 ),
             }
@@ -856,13 +625,13 @@ class FunctionRuntime:
         )
         worker.events.append((now, f"START RequestId: {request_id} Version: {spec.version}"))
         if how == "crash":
-            worker.events.append((now, f"{error['errorMessage']}\n{_EXIT_TYPE}"))
+            worker.events.append((now, f"{error['errorMessage']}\n{EXIT_TYPE}"))
         elif how == "timeout":
             worker.events.append(
                 (
                     now,
-                    _TIMEOUT_LOG.format(
-                        timestamp=_iso(now), request_id=request_id, seconds=spec.timeout_s
+                    TIMEOUT_LOG.format(
+                        timestamp=iso(now), request_id=request_id, seconds=spec.timeout_s
                     ),
                 )
             )
@@ -907,14 +676,14 @@ class FunctionRuntime:
             worker.events.append(
                 (
                     now,
-                    _TIMEOUT_LOG.format(
-                        timestamp=_iso(now), request_id=request_id, seconds=spec.timeout_s
+                    TIMEOUT_LOG.format(
+                        timestamp=iso(now), request_id=request_id, seconds=spec.timeout_s
                     ),
                 )
             )
             error = {
-                "errorType": _TIMEOUT_TYPE,
-                "errorMessage": _TIMEOUT_MESSAGE.format(
+                "errorType": TIMEOUT_TYPE,
+                "errorMessage": TIMEOUT_MESSAGE.format(
                     request_id=request_id, seconds=spec.timeout_s
                 ),
             }
@@ -929,13 +698,13 @@ class FunctionRuntime:
             self._drain(worker)
             _kill(worker)
             error = {
-                "errorType": _EXIT_TYPE,
-                "errorMessage": _EXIT_MESSAGE.format(
-                    request_id=request_id, status=_exit_status(worker.proc.returncode)
+                "errorType": EXIT_TYPE,
+                "errorMessage": EXIT_MESSAGE.format(
+                    request_id=request_id, status=exit_status(worker.proc.returncode)
                 ),
             }
-            worker.events.append((_now_ms(), f"{error['errorMessage']}\n{_EXIT_TYPE}"))
-            status = f"\tStatus: error\tError Type: {_EXIT_TYPE}"
+            worker.events.append((_now_ms(), f"{error['errorMessage']}\n{EXIT_TYPE}"))
+            status = f"\tStatus: error\tError Type: {EXIT_TYPE}"
             return (
                 self._finish(worker, spec, request_id, error, duration_ms, init_ms, cold, status),
                 False,
@@ -1063,7 +832,7 @@ class FunctionRuntime:
                 self._lines(worker, kind, ts, body)
             elif kind == _protocol.LOG:
                 text = body.decode("utf-8", "replace")
-                worker.events.extend((ts, m) for m in _split_event(text.removesuffix("\n")))
+                worker.events.extend((ts, m) for m in split_event(text.removesuffix("\n")))
             else:
                 control.append((kind, ts, body))
         del buf[:pos]
@@ -1081,7 +850,7 @@ class FunctionRuntime:
             if line.endswith(b"\r"):
                 line = line[:-1]
             text = line.decode("utf-8", "replace")
-            worker.events.extend((first_ts if i == 0 else ts, m) for m in _split_event(text))
+            worker.events.extend((first_ts if i == 0 else ts, m) for m in split_event(text))
         if rest:
             worker.partial[stream] = (ts, rest)
 
@@ -1116,7 +885,7 @@ class FunctionRuntime:
         for ts, rest in worker.partial.values():
             if rest.endswith(b"\r"):
                 rest = rest[:-1]
-            worker.events.extend((ts, m) for m in _split_event(rest.decode("utf-8", "replace")))
+            worker.events.extend((ts, m) for m in split_event(rest.decode("utf-8", "replace")))
         worker.partial.clear()
 
     def _finish(
@@ -1150,7 +919,7 @@ class FunctionRuntime:
             request_id=request_id,
             ok=ok,
             payload=payload,
-            function_error=None if ok else _UNHANDLED,
+            function_error=None if ok else UNHANDLED,
             duration_ms=duration_ms,
             billed_duration_ms=billed,
             init_duration_ms=init_ms if cold else None,
@@ -1162,65 +931,13 @@ class FunctionRuntime:
 
     # -- logs -------------------------------------------------------------------------------------
 
-    def _logs(self) -> Any:
-        if self._logs_client is None:
-            with self._lock:
-                if self._logs_client is None:
-                    import boto3
-                    from botocore.config import Config
-
-                    self._logs_client = boto3.session.Session().client(
-                        "logs",
-                        endpoint_url=self.endpoint_url,
-                        region_name=self.region,
-                        aws_access_key_id=_FAKE_CREDENTIALS,
-                        aws_secret_access_key=_FAKE_CREDENTIALS,
-                        aws_session_token=_FAKE_CREDENTIALS,
-                        config=Config(
-                            retries={"max_attempts": 2, "mode": "standard"},
-                            connect_timeout=5,
-                            read_timeout=30,
-                        ),
-                    )
-        return self._logs_client
-
-    def _ensure_stream(self, client: Any, worker: _Worker) -> None:
-        if worker.log_group not in self._log_groups:
-            try:
-                client.create_log_group(logGroupName=worker.log_group)
-            except client.exceptions.ResourceAlreadyExistsException:
-                pass
-            self._log_groups.add(worker.log_group)
-        try:
-            client.create_log_stream(logGroupName=worker.log_group, logStreamName=worker.log_stream)
-        except client.exceptions.ResourceAlreadyExistsException:
-            pass
-        worker.stream_ready = True
-
     def _ship(self, worker: _Worker, result: InvocationResult) -> None:
         """One PutLogEvents with this invocation's events (more only past the API's limits)."""
         events, worker.events = worker.events, []
         if not events:
             return
         try:
-            client = self._logs()
-            if not worker.stream_ready:
-                self._ensure_stream(client, worker)
-            for batch in _batches(events):
-                try:
-                    client.put_log_events(
-                        logGroupName=worker.log_group,
-                        logStreamName=worker.log_stream,
-                        logEvents=batch,
-                    )
-                except client.exceptions.ResourceNotFoundException:  # deleted meanwhile
-                    self._log_groups.discard(worker.log_group)
-                    self._ensure_stream(client, worker)
-                    client.put_log_events(
-                        logGroupName=worker.log_group,
-                        logStreamName=worker.log_stream,
-                        logEvents=batch,
-                    )
+            self._shipper.ship(worker.log_group, worker.log_stream, events)
         except Exception as exc:
             with self._lock:
                 self._count(worker.function, "log_failures")
@@ -1232,20 +949,6 @@ class FunctionRuntime:
                 ),
                 stacklevel=3,
             )
-
-
-def _batches(events: list[tuple[int, str]]) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    size = 0
-    for ts, message in events:
-        cost = len(message.encode("utf-8", "surrogatepass")) + _LOG_EVENT_OVERHEAD_BYTES
-        if batch and (len(batch) >= _LOG_BATCH_MAX_EVENTS or size + cost > _LOG_BATCH_MAX_BYTES):
-            yield batch
-            batch, size = [], 0
-        batch.append({"timestamp": ts, "message": message})
-        size += cost
-    if batch:
-        yield batch
 
 
 def _kill(worker: _Worker) -> None:
@@ -1271,10 +974,3 @@ def _kill(worker: _Worker) -> None:
     except subprocess.TimeoutExpired:
         pass
     worker.exited = True
-
-
-def _is_b64_sha(sha: str) -> bool:
-    try:
-        return len(base64.b64decode(sha, validate=True)) == 32
-    except ValueError:
-        return False

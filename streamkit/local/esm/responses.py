@@ -1,0 +1,323 @@
+"""The Lambda event source mapping API of the embedded backend, for DynamoDB streams.
+
+The server's dispatcher sends the mapping routes of the Lambda REST API here
+(``/2015-03-31/event-source-mappings[/<UUID>]``, and ``ListTags`` on a mapping's ARN). Mappings
+on DynamoDB streams are answered as AWS answers them: settings validated by
+:mod:`streamkit.mapping_settings` (the same spec as the kit's helpers), every default echoed,
+``ResourceConflictException`` for a second mapping of a function and stream,
+``ResourceInUseException`` while a mapping changes state. Mappings on other sources (SQS, Kinesis)
+are left to moto: :func:`handle` returns ``None`` for them, and the dispatcher forwards the request.
+moto's own stream mappings would invoke functions inside the write; these are run by the local
+Lambda service (:mod:`.service`).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+from urllib.parse import unquote
+
+from ...filters import FilterPatternError, validate_filter_criteria
+from ...limits import ESM_FUNCTION_RESPONSE_TYPES, ESM_STARTING_POSITIONS
+from ...mapping_settings import AWS_DEFAULTS, SettingError, check_api_number
+from .. import moto_compat, state
+from ..dynamodbstreams.models import StreamsApiError, store_for
+from .models import (
+    BUSY_STATES,
+    LambdaApiError,
+    Mapping,
+    MappingState,
+    invalid,
+    mapping_store_for,
+    mappings_changed,
+    not_found,
+)
+
+__all__ = ["MAPPINGS_PATH", "NOT_YET_RUN", "TAGS_PATH", "handle", "is_mapping_route"]
+
+#: The Lambda REST paths answered here (botocore's Lambda model, ``requestUri``).
+MAPPINGS_PATH = "/2015-03-31/event-source-mappings"
+TAGS_PATH = "/2017-03-31/tags/"
+
+#: Mapping settings the local Lambda service does not run yet, with the default that is accepted.
+#: Anything else is refused at creation: never accepted and silently ignored.
+NOT_YET_RUN: dict[str, Any] = {
+    "ParallelizationFactor": 1,
+    "TumblingWindowInSeconds": 0,
+}
+
+_MAPPING_KEYS = (
+    "StartingPosition",
+    "BatchSize",
+    "MaximumBatchingWindowInSeconds",
+    "ParallelizationFactor",
+    "FilterCriteria",
+    "DestinationConfig",
+    "MaximumRecordAgeInSeconds",
+    "BisectBatchOnFunctionError",
+    "MaximumRetryAttempts",
+    "TumblingWindowInSeconds",
+    "FunctionResponseTypes",
+)
+_WHOLE_NUMBERS = (
+    "BatchSize",
+    "MaximumBatchingWindowInSeconds",
+    "ParallelizationFactor",
+    "MaximumRetryAttempts",
+    "TumblingWindowInSeconds",
+    "MaximumRecordAgeInSeconds",
+)
+
+Response = tuple[int, dict[str, str], str]
+
+
+def is_mapping_route(path: str) -> bool:
+    """Whether a request path belongs to the mapping API (or to ListTags on a mapping)."""
+    return (
+        path.rstrip("/") == MAPPINGS_PATH
+        or path.startswith(MAPPINGS_PATH + "/")
+        or (path.startswith(TAGS_PATH) and ":event-source-mapping:" in unquote(path))
+    )
+
+
+def _is_dynamodb_stream(arn: Any) -> bool:
+    return (
+        isinstance(arn, str)
+        and arn.startswith("arn:")
+        and ":dynamodb:" in arn
+        and "/stream/" in arn
+    )
+
+
+def _function_arn(account: str, region: str, name: str) -> str:
+    arn = moto_compat.function_arn(account, region, name)
+    if arn is None:
+        if not name.startswith("arn:"):
+            name = f"arn:aws:lambda:{region}:{account}:function:{name}"
+        raise not_found(f"Function not found: {name}")
+    return arn
+
+
+def _validate_settings(body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+    """Settings of a create (``current`` None) or update, checked and with AWS's defaults."""
+    settings = dict(current) if current else json.loads(json.dumps(AWS_DEFAULTS))
+    if current is None:
+        position = body.get("StartingPosition")
+        if position not in ESM_STARTING_POSITIONS:
+            raise invalid(
+                f"StartingPosition {position!r} is not valid for a DynamoDB stream: it is required "
+                f"and must be one of {', '.join(ESM_STARTING_POSITIONS)}."
+            )
+        settings["StartingPosition"] = position
+    for key in _MAPPING_KEYS:
+        if key in body and key != "StartingPosition":
+            settings[key] = body[key]
+    try:
+        for key in _WHOLE_NUMBERS:
+            settings[key] = check_api_number(key, settings[key])
+    except SettingError as exc:
+        raise invalid(exc.aws_message) from None
+    types = settings["FunctionResponseTypes"]
+    if not isinstance(types, list) or any(t not in ESM_FUNCTION_RESPONSE_TYPES for t in types):
+        raise invalid(
+            f"FunctionResponseTypes {types!r} is not valid: use [] or {list(ESM_FUNCTION_RESPONSE_TYPES)}."
+        )
+    config = settings["DestinationConfig"] or {}
+    if config.get("OnSuccess"):
+        raise invalid(
+            "Unsupported DestinationConfig parameter for given event source mapping type."
+        )
+    destination = (config.get("OnFailure") or {}).get("Destination")
+    if destination is not None:
+        parts = str(destination).split(":")
+        if len(parts) < 6 or parts[0] != "arn" or parts[2] not in ("sqs", "sns", "s3"):
+            raise invalid(
+                f"The destination ARN {destination} is not valid: an on-failure destination is "
+                "an Amazon SQS queue, Amazon SNS topic or Amazon S3 bucket ARN."
+            )
+    settings["DestinationConfig"] = {"OnFailure": dict(config.get("OnFailure") or {})}
+    try:
+        validate_filter_criteria(settings["FilterCriteria"] or None)
+    except FilterPatternError as exc:
+        raise invalid(exc.aws_message) from None
+    return settings
+
+
+def _not_yet_run(settings: dict[str, Any]) -> None:
+    for key, default in NOT_YET_RUN.items():
+        value = settings.get(key)
+        if value != default and not (default is None and not value):
+            raise invalid(
+                f"streamkit's embedded backend does not run {key} yet (it is accepted by AWS, but "
+                f"the local Lambda service would ignore it, and it never ignores a setting). Leave it "
+                f"at {json.dumps(default)} locally, or use real AWS. See docs/parity.md."
+            )
+
+
+def _tags(value: Any) -> dict[str, str]:
+    """CreateEventSourceMapping's ``Tags``: a map of strings (AWS's rule), or none."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise invalid("Tags must be a map of string keys to string values.")
+    return dict(value)
+
+
+def _in_use(mapping: Mapping, doing: str) -> LambdaApiError:
+    return LambdaApiError(
+        400,
+        "ResourceInUseException",
+        f"Cannot {doing} the event source mapping because it is in use (state {mapping.state}). "
+        "Try again once it is Enabled or Disabled.",
+    )
+
+
+def _ok(status: int, body: Any) -> Response:
+    return status, {"Content-Type": "application/json"}, json.dumps(body)
+
+
+def _create(body: dict[str, Any], account: str, region: str) -> Response:
+    function_arn = _function_arn(account, region, body.get("FunctionName", ""))
+    arn = body["EventSourceArn"]
+    try:
+        store_for(account, region).stream(arn)
+    except StreamsApiError:
+        raise invalid(f"Stream not found: {arn}") from None
+    settings = _validate_settings(body, None)
+    _not_yet_run(settings)
+    mappings = mapping_store_for(account, region)
+    for other in mappings.mappings.values():
+        if other.event_source_arn == arn and other.function_arn == function_arn:
+            raise LambdaApiError(
+                409,
+                "ResourceConflictException",
+                f'The event source arn (" {arn} ") and function (" {other.function_name} ") '
+                "provided mapping already exists. Please update or delete the existing mapping "
+                f"with UUID {other.uuid}",
+            )
+    mapping_id = str(uuid.uuid4())
+    mapping = Mapping(
+        uuid=mapping_id,
+        arn=f"arn:aws:lambda:{region}:{account}:event-source-mapping:{mapping_id}",
+        function_arn=function_arn,
+        event_source_arn=arn,
+        settings=settings,
+        enabled=bool(body.get("Enabled", True)),
+        tags=_tags(body.get("Tags")),
+    )
+    mappings.mappings[mapping_id] = mapping
+    return _ok(202, mapping.response())  # as created: State "Creating"
+
+
+def _update(mapping: Mapping, body: dict[str, Any], account: str, region: str) -> Response:
+    if mapping.state in BUSY_STATES:
+        raise _in_use(mapping, "update")
+    settings = _validate_settings(body, mapping.settings)
+    _not_yet_run(settings)
+    if "FunctionName" in body:
+        mapping.function_arn = _function_arn(account, region, body["FunctionName"])
+    mapping.settings = settings
+    if "Enabled" in body and bool(body["Enabled"]) != mapping.enabled:
+        mapping.enabled = bool(body["Enabled"])
+        mapping.state = MappingState.ENABLING if mapping.enabled else MappingState.DISABLING
+    else:
+        mapping.state = MappingState.UPDATING
+    mapping.state_transition_reason = "User action"
+    mapping.last_modified = state.now()
+    return _ok(202, mapping.response())  # before the service moves it on
+
+
+def _delete(mapping: Mapping) -> Response:
+    if mapping.state in BUSY_STATES:
+        raise _in_use(mapping, "delete")
+    mapping.state = MappingState.DELETING
+    mapping.state_transition_reason = "User action"
+    return _ok(202, mapping.response())
+
+
+def _list(query: dict[str, list[str]], account: str, region: str) -> Response:
+    source = query.get("EventSourceArn", [None])[0]
+    name = query.get("FunctionName", [None])[0]
+    theirs = moto_compat.moto_mappings(account, region, source, name)
+    function_arn = _function_arn(account, region, name) if name else None
+    ours = [
+        m.response()
+        for m in mapping_store_for(account, region).mappings.values()
+        if (source is None or m.event_source_arn == source)
+        and (function_arn is None or m.function_arn == function_arn)
+    ]
+    return _ok(200, {"EventSourceMappings": ours + theirs})
+
+
+def _list_tags(arn: str, account: str, region: str) -> Response:
+    mapping = mapping_store_for(account, region).mappings.get(arn.rsplit(":", 1)[-1])
+    if mapping is None or mapping.arn != arn:
+        raise not_found()
+    return _ok(200, {"Tags": mapping.tags})
+
+
+def handle(
+    method: str, path: str, query: dict[str, list[str]], body: bytes, account: str, region: str
+) -> Response | None:
+    """Answer one request of the mapping API, or ``None`` to leave it to moto (another source).
+
+    Parameters
+    ----------
+    method, path : str
+        The HTTP method and path (a :func:`is_mapping_route` path).
+    query : dict
+        The query string, as lists of values.
+    body : bytes
+        The JSON request body (empty for GET and DELETE).
+    account, region : str
+        Whose mappings (from the request's credentials and signing region).
+    """
+    changed = False
+    try:
+        with state.LOCK:
+            if path.startswith(TAGS_PATH):
+                if method != "GET":  # TagResource / UntagResource on a mapping: not emulated
+                    return None
+                return _list_tags(unquote(path[len(TAGS_PATH) :]), account, region)
+            if path.rstrip("/") == MAPPINGS_PATH:
+                if method == "GET":
+                    return _list(query, account, region)
+                params = _json_body(body)
+                if method != "POST" or not _is_dynamodb_stream(params.get("EventSourceArn")):
+                    return None
+                changed = True
+                return _create(params, account, region)
+            mapping_id = path.rstrip("/").rsplit("/", 1)[-1]
+            mapping = mapping_store_for(account, region).mappings.get(mapping_id)
+            if mapping is None:
+                if moto_compat.moto_has_mapping(account, region, mapping_id):
+                    return None
+                raise not_found()  # moto would answer an update or delete with an empty success
+            if method == "GET":
+                return _ok(200, mapping.response())
+            if method == "PUT":
+                changed = True
+                return _update(mapping, _json_body(body), account, region)
+            if method == "DELETE":
+                changed = True
+                return _delete(mapping)
+            return None
+    except LambdaApiError as exc:
+        changed = False
+        return exc.response()
+    finally:
+        if changed:
+            mappings_changed()
+
+
+def _json_body(body: bytes) -> dict[str, Any]:
+    try:
+        params = json.loads(body or b"{}")
+    except ValueError:
+        raise invalid("Could not parse request body into json.") from None
+    if not isinstance(params, dict):
+        raise invalid("Could not parse request body into json.")
+    return params
