@@ -14,12 +14,12 @@ from urllib.parse import urlparse
 import boto3
 
 from .backends import (
-    HOW_TO_PROVIDE_CREDENTIALS,
     DEFAULT_PREFIX,
+    HOW_TO_PROVIDE_CREDENTIALS,
     Backend,
     RemoteBackend,
-    new_run_id,
     check_caller,
+    new_run_id,
 )
 from .errors import CredentialsMissingError, InvalidParameterError
 

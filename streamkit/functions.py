@@ -37,7 +37,7 @@ from .limits import (
     RESERVED_ENV,
 )
 from .ownership import has_run_tag
-from .packaging import source_dir_of, build_zip, code_sha256
+from .packaging import build_zip, code_sha256, source_dir_of
 
 __all__ = [
     "PYTHON_RUNTIMES",
