@@ -1,7 +1,8 @@
-"""Fault injection, repeated: the scenario of tests/test_fault_injection.py (10,400 writes over 400
-keys while the function randomly raises, crashes its worker and times out), run several times on one
-embedded backend; each run is checked (nothing lost, in order per key, counts add up) and its
-figures printed, then a summary.
+"""Fault injection, repeated: the full scenario of tests/test_fault_injection.py (``FULL``: 10,400
+writes over 400 keys while the function randomly raises, crashes its worker and times out; the test
+itself runs ``SMALL``, the same faults over 1,200 writes), run several times on one embedded
+backend; each run is checked (nothing lost, in order per key, counts add up) and its figures
+printed, then a summary.
 
     .venv/bin/python bench/bench_fault_injection.py [--runs 3]
 
@@ -22,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from test_fault_injection import check, run_scenario  # noqa: E402
+from test_fault_injection import FULL, check, run_scenario  # noqa: E402
 
 from streamkit.local import LocalAWS  # noqa: E402
 
@@ -35,7 +36,7 @@ def main() -> int:
     results, failures = [], 0
     with LocalAWS() as aws:
         for number in range(1, args.runs + 1):
-            run = run_scenario(aws)
+            run = run_scenario(aws, FULL)
             try:
                 results.append(check(run))  # prints the figures
             except AssertionError as exc:

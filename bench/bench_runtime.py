@@ -2,13 +2,15 @@
 
     .venv/bin/python bench/bench_runtime.py [--cold 10] [--warm 200] [--soak 10000]
 
-Figures, for a no-op Python handler:
+Figures, for a no-op Python handler (and, last, Node.js's beside Python's):
 - cold start (new execution environment: process start, handler import, first invocation), and
   the ``Init Duration`` it reports (the handler import alone);
 - warm invocation time, median and p99: the runtime alone (logs discarded), then with the log
   events shipped to the embedded CloudWatch Logs (one PutLogEvents per invocation);
 - resident memory of this (parent) process before and after N warm invocations, logs discarded
-  (so the figure is the runtime's, not the embedded backend storing N x 4 log events).
+  (so the figure is the runtime's, not the embedded backend storing N x 4 log events);
+- Node.js beside Python: cold start, Init Duration and warm invocation of a no-op ``nodejs22.x``
+  handler and of the same ``python3.12`` one, logs discarded (skipped without a Node.js 20+).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ import psutil
 
 from streamkit.local import LocalAWS
 from streamkit.local.runtime import FunctionRuntime, FunctionSpec, code_sha256
+from streamkit.local.runtime.launchers import find_node
 
 NOOP = "def handler(event, context):\n    return None\n"
+NODE_NOOP = "exports.handler = async (event) => null;\n"
 
 
 class _DiscardLogs:
@@ -51,16 +55,17 @@ class _DiscardLogs:
         pass
 
 
-def spec(name: str, source: str = NOOP) -> FunctionSpec:
+def spec(name: str, source: str = NOOP, runtime: str = "python3.12") -> FunctionSpec:
+    node = runtime.startswith("nodejs")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
+        archive.writestr("index.js" if node else "app.py", source)
     code = buffer.getvalue()
     return FunctionSpec(
         name=name,
         arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
-        handler="app.handler",
-        runtime="python3.12",
+        handler="index.handler" if node else "app.handler",
+        runtime=runtime,
         timeout_s=30.0,
         memory_mb=128,
         environment={},
@@ -79,6 +84,37 @@ def timed(runtime: FunctionRuntime, fn: FunctionSpec, n: int) -> list[float]:
         times.append((time.perf_counter() - began) * 1000)
         assert result.ok, result.payload
     return times
+
+
+def compare_runtimes(aws: LocalAWS, cold_n: int, warm_n: int) -> None:
+    """Cold start, Init Duration and warm invoke of a no-op handler, Node.js beside Python."""
+    node = find_node(22)
+    if node is None:
+        print("Node.js vs Python: skipped (no Node.js 20+; pip install 'streamkit[node]')")
+        return
+    print(f"Node.js vs Python, no-op handler, logs discarded (node {node[1]} at {node[0]}):")
+    for runtime, source in (("python3.12", NOOP), ("nodejs22.x", NODE_NOOP)):
+        with FunctionRuntime(
+            endpoint_url=aws.endpoint_url, region=aws.region, logs_client=_DiscardLogs()
+        ) as rt:
+            rt.invoke(spec(f"{runtime}-warmup", source, runtime), {})
+            cold, init = [], []
+            for i in range(cold_n):
+                comment = "//" if runtime.startswith("nodejs") else "#"
+                fn = spec(f"{runtime}-cold-{i}", source + f"{comment} {i}\n", runtime)
+                began = time.perf_counter()
+                result = rt.invoke(fn, {})
+                cold.append((time.perf_counter() - began) * 1000)
+                assert result.cold_start and result.ok, result.payload
+                init.append(result.init_duration_ms or 0.0)
+            fn = spec(f"{runtime}-warm", source, runtime)
+            timed(rt, fn, 20)
+            warm = timed(rt, fn, warm_n)
+        print(
+            f"  {runtime:<11} cold start median {statistics.median(cold):6.1f} ms "
+            f"(max {max(cold):6.1f}), Init Duration median {statistics.median(init):6.2f} ms; "
+            f"warm invoke median {statistics.median(warm):.3f} ms, p99 {p(warm, 0.99):.3f} ms"
+        )
 
 
 def p(values: list[float], q: float) -> float:
@@ -163,6 +199,8 @@ def main() -> None:
         )
         left = len(me.children(recursive=True))
         print(f"worker processes: {children} during the soak, {left} after close()")
+
+        compare_runtimes(aws, args.cold, args.warm)
     sys.exit(0)
 
 

@@ -51,6 +51,9 @@ def main() -> None:
     with LocalAWS() as aws:
         aws.set_poll_interval(0.05)
         os.environ["STREAMKIT_BACKEND"] = aws.endpoint_url
+        for key, value in aws.cli_env().items():  # kernels sign with the run's own credentials
+            if key != "AWS_ENDPOINT_URL":
+                os.environ[key] = value
         for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
             nb = nbformat.read(path, as_version=4)
             nb.cells.append(

@@ -15,13 +15,15 @@ imports it.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import sys
 import threading
 import time
 from collections import Counter
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
 
 import boto3
 from botocore.client import BaseClient
@@ -33,6 +35,19 @@ from .errors import (
     InvalidParameterError,
     LocalOnlyError,
 )
+from .waiting import check_timeout
+
+if TYPE_CHECKING:  # the client types come from types-boto3, a dev dependency only
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from types_boto3_iam import IAMClient
+    from types_boto3_lambda import LambdaClient
+    from types_boto3_logs import CloudWatchLogsClient
+    from types_boto3_s3 import S3Client
+    from types_boto3_ses import SESClient
+    from types_boto3_sns import SNSClient
+    from types_boto3_sqs import SQSClient
+    from types_boto3_sts import STSClient
 
 __all__ = [
     "BACKEND_KINDS",
@@ -65,6 +80,13 @@ _CLIENT_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"})
 # Real AWS throttles control-plane calls (IAM, Lambda, CloudWatch Logs) under bursts: back off
 # more patiently there (botocore's standard mode: exponential backoff with jitter, 20 s cap).
 _AWS_CLIENT_CONFIG = Config(retries={"max_attempts": 8, "mode": "standard"})
+
+
+class Tag(TypedDict):
+    """One tag as DynamoDB, IAM, SNS and S3 take it (see :attr:`Backend.tag_list`)."""
+
+    Key: str
+    Value: str
 
 
 def mask_account(account_id: str) -> str:
@@ -123,6 +145,7 @@ class Backend:
         self.run_id = run_id if run_id is not None else new_run_id()
         self.show_progress = not self.is_local
         self.api_calls: Counter[str] = Counter()
+        self._recorders: list[list[Any]] = []  # the call lists of the show_calls() blocks running
         self._account_id: str | None = None
 
     # -- what is the kit's -------------------------------------------------------------------------
@@ -177,7 +200,7 @@ class Backend:
         return {RUN_TAG: self.run_id}
 
     @property
-    def tag_list(self) -> list[dict[str, str]]:
+    def tag_list(self) -> list[Tag]:
         """:attr:`tags` as DynamoDB, IAM and SNS take them: ``[{"Key": ..., "Value": ...}]``."""
         return [{"Key": key, "Value": value} for key, value in self.tags.items()]
 
@@ -218,6 +241,30 @@ class Backend:
         if self.show_progress:
             print(f"[streamkit] {message}", file=sys.stdout, flush=True)
 
+    # Typed clients for the services the kit calls (types-boto3); any other service gives Any.
+    @overload
+    def client(self, service_name: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def client(self, service_name: Literal["dynamodbstreams"]) -> DynamoDBStreamsClient: ...
+    @overload
+    def client(self, service_name: Literal["iam"]) -> IAMClient: ...
+    @overload
+    def client(self, service_name: Literal["lambda"]) -> LambdaClient: ...
+    @overload
+    def client(self, service_name: Literal["logs"]) -> CloudWatchLogsClient: ...
+    @overload
+    def client(self, service_name: Literal["s3"]) -> S3Client: ...
+    @overload
+    def client(self, service_name: Literal["ses"]) -> SESClient: ...
+    @overload
+    def client(self, service_name: Literal["sns"]) -> SNSClient: ...
+    @overload
+    def client(self, service_name: Literal["sqs"]) -> SQSClient: ...
+    @overload
+    def client(self, service_name: Literal["sts"]) -> STSClient: ...
+    @overload
+    def client(self, service_name: str) -> Any: ...
+
     def client(self, service_name: str) -> Any:
         """A boto3 client for ``service_name`` bound to this backend (cached; clients are thread-safe).
 
@@ -226,16 +273,21 @@ class Backend:
         service_name : str
             A boto3 service name, e.g. ``"dynamodb"``, ``"dynamodbstreams"``, ``"lambda"``.
         """
+        self._check_available()
         with self._clients_lock:
             client = self._clients.get(service_name)
             if client is None:
                 config = _AWS_CLIENT_CONFIG if self.kind == "aws" else _CLIENT_CONFIG
-                client = self.session.client(
+                # The stubs list each service name as a Literal; boto3 takes any name.
+                client = self.session.client(  # type: ignore[call-overload]
                     service_name, endpoint_url=self.endpoint_url, config=config
                 )
                 self._count_calls(client)
                 self._clients[service_name] = client
             return client
+
+    def _check_available(self) -> None:
+        """Raise if no client can be made now (the embedded backend does before it is started)."""
 
     def _count_calls(self, client: BaseClient) -> None:
         """Count each API call of ``client`` in :attr:`api_calls` (once per call, not per retry)."""
@@ -246,6 +298,64 @@ class Backend:
             calls[f"{service}:{model.name}"] += 1
 
         client.meta.events.register_first("before-call.*.*", count)
+        recorders = self._recorders
+
+        def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+            if recorders:  # only while a show_calls() block runs
+                from .apicalls import ApiCall, summarize_params
+
+                call = ApiCall(service, model.name, summarize_params(params))
+                for calls_made in list(recorders):
+                    calls_made.append(call)
+
+        client.meta.events.register("before-parameter-build", record)
+
+    @contextlib.contextmanager
+    def show_calls(self, *, reads: bool = False, display: bool = True) -> Iterator[Any]:
+        """Record the AWS calls made in a ``with`` block, and show them when it ends.
+
+        What a helper such as ``streams.enable_stream`` or ``triggers.create_trigger`` did, as
+        boto3 code, AWS CLI commands and a CloudFormation (and SAM) template of the resources it
+        made: the same steps, to carry into your own code or infrastructure as code.
+
+        Parameters
+        ----------
+        reads : bool, default False
+            Show the calls that only read (``Describe*``, ``Get*``, ``List*``) too.
+        display : bool, default True
+            Show the calls when the block ends (in Jupyter as HTML; elsewhere printed). False:
+            only fill in the log the block gives.
+
+        Yields
+        ------
+        streamkit.apicalls.CallLog
+            Filled in when the block ends: ``.calls``, ``.boto3()``, ``.cli()``,
+            ``.cloudformation()``, ``.sam()``.
+
+        Examples
+        --------
+        >>> with aws.show_calls():  # doctest: +SKIP
+        ...     streams.enable_stream(aws, "Users", "NEW_IMAGE")
+        """
+        from .apicalls import CallLog
+
+        log = CallLog(reads=reads, prefix=self.prefix)
+        self._recorders.append(log.all_calls)
+        try:
+            yield log
+        finally:
+            self._recorders[:] = [r for r in self._recorders if r is not log.all_calls]
+        if display:
+            try:
+                from IPython import get_ipython
+                from IPython.display import display as show
+            except ImportError:  # pragma: no cover - plain Python
+                print(log)
+                return
+            if get_ipython() is None:
+                print(log)
+            else:
+                show(log)
 
     def settle(self, timeout: float = 30.0) -> None:
         """Wait until every trigger has caught up. Remote backends are never waited for here.
@@ -255,6 +365,7 @@ class Backend:
         timeout : float
             Seconds to wait at the most.
         """
+        check_timeout("timeout", timeout)  # refused here too, as on the embedded backend
 
     # The embedded backend's views of the local Lambda service. On AWS these do not exist: the
     # notebooks check ``is_local`` and say what to look at instead.
@@ -262,6 +373,11 @@ class Backend:
     def mapping_state(self) -> Any:
         """Per-mapping, per-shard state of the local Lambda service (embedded backend only)."""
         raise LocalOnlyError("mapping_state()", "describe_trigger() and the IteratorAge metric")
+
+    def trigger_journal(self, function_name: str | None = None) -> Any:
+        """The local Lambda service's record of each poll, batch and checkpoint (embedded backend
+        only; :func:`streamkit.timeline.trigger_timeline` reads the logs on AWS)."""
+        raise LocalOnlyError("trigger_journal()", "streamkit.timeline.trigger_timeline()")
 
     def discarded_batches(self) -> Any:
         """Batches the local Lambda service gave up on (embedded backend only)."""

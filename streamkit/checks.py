@@ -13,6 +13,7 @@ from typing import Any
 from .errors import InvalidParameterError
 from .limits import DESTINATION_KINDS, FUNCTION_ARN_PATTERN, FUNCTION_NAME_PATTERN
 from .mapping_settings import is_destination_arn
+from .waiting import check_timeout
 
 __all__ = [
     "check_bool",
@@ -58,8 +59,7 @@ def check_destination(value: Any) -> str:
 def check_wait(wait: Any, timeout_s: Any) -> None:
     """``wait`` is true or false and ``timeout_s`` a number of seconds > 0."""
     check_bool("wait", wait)
-    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or not timeout_s > 0:
-        raise InvalidParameterError("timeout_s", timeout_s, "a number of seconds > 0")
+    check_timeout("timeout_s", timeout_s, allow_zero=False)  # NaN and infinities too
 
 
 def function_of(function_arn: str) -> str:

@@ -9,6 +9,7 @@ never needs to know which it is.
 from __future__ import annotations
 
 import threading
+from typing import Any
 from urllib.parse import urlparse
 
 import boto3
@@ -65,6 +66,20 @@ def _connect_aws(
     return backend
 
 
+def _embedded_at(url: str) -> Any:
+    """The embedded backend of this process if it runs at ``url`` (else None)."""
+    import sys
+
+    if "streamkit.local.server" not in sys.modules:  # never start it just to look
+        return None
+    from .local.server import LocalAWS
+
+    running = LocalAWS.running_instance()
+    if running is not None and running.endpoint_url == url.rstrip("/"):
+        return running
+    return None
+
+
 def _connect_endpoint(
     url: str, region: str | None, prefix: str | None, run_id: str | None
 ) -> RemoteBackend:
@@ -72,7 +87,16 @@ def _connect_endpoint(
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InvalidParameterError("backend", url, _VALID_BACKENDS)
     session = boto3.Session(region_name=region or "us-east-1")
-    if session.get_credentials() is None:  # emulators accept any key; use obvious fake ones
+    running = _embedded_at(url)
+    if running is not None:  # this process's embedded backend answers only its own credentials
+        keys = running.credentials
+        session = boto3.Session(
+            aws_access_key_id=keys.access_key_id,
+            aws_secret_access_key=keys.secret_access_key,
+            aws_session_token=keys.session_token,
+            region_name=region or running.region,
+        )
+    elif session.get_credentials() is None:  # emulators accept any key; use obvious fake ones
         session = boto3.Session(
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
@@ -137,6 +161,8 @@ def connect(
     """
     if not isinstance(backend, str):
         raise InvalidParameterError("backend", backend, _VALID_BACKENDS)
+    if region is not None and (not isinstance(region, str) or not region.strip()):
+        raise InvalidParameterError("region", region, "an AWS region name such as 'us-east-1'")
     backend = backend.strip()
     if backend == "local":
         # Imported on first use, not with this module: the emulator (moto and all) loads only for

@@ -20,11 +20,11 @@ from botocore.exceptions import ClientError
 
 from . import waiting
 from .aws_errors import error_code, is_gone
-from .backends import RUN_TAG, Backend
+from .backends import Backend
 from .checks import check_int, check_wait
-from .errors import InvalidParameterError, NotOwnedError, WaitTimeoutError
+from .errors import InvalidParameterError, WaitTimeoutError
 from .limits import LOGS_ARRIVAL_TIMEOUT_S
-from .ownership import bucket_tags, has_run_tag, topic_tags
+from .ownership import bucket_tags, check_owned, topic_tags
 from .waiting import poll_until
 
 __all__ = ["FailureDestination", "create_failure_destination", "read_failure_records"]
@@ -105,8 +105,9 @@ def create_failure_destination(backend: Backend, kind: str, name: str) -> Failur
                 raise
             url = _create_queue(backend, name)
         else:
-            if not has_run_tag(sqs.list_queue_tags(QueueUrl=url).get("Tags", {})):
-                raise NotOwnedError("SQS queue", name, RUN_TAG)
+            check_owned(
+                backend, "SQS queue", name, sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+            )
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
@@ -118,8 +119,7 @@ def create_failure_destination(backend: Backend, kind: str, name: str) -> Failur
             return FailureDestination(
                 kind, name, sns.create_topic(Name=name, Tags=backend.tag_list)["TopicArn"]
             )
-        if not has_run_tag(topic_tags(backend, existing)):
-            raise NotOwnedError("SNS topic", name, RUN_TAG)
+        check_owned(backend, "SNS topic", name, topic_tags(backend, existing))
         return FailureDestination(kind, name, existing)
     s3 = backend.client("s3")
     try:
@@ -133,8 +133,7 @@ def create_failure_destination(backend: Backend, kind: str, name: str) -> Failur
         s3.create_bucket(**args)
         s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": backend.tag_list})
     else:
-        if not has_run_tag(tags):
-            raise NotOwnedError("S3 bucket", name, RUN_TAG)
+        check_owned(backend, "S3 bucket", name, tags)
     return FailureDestination(kind, name, f"arn:aws:s3:::{name}")
 
 

@@ -215,14 +215,33 @@ class LocalOnlyError(StreamkitError):
 
 
 class NotOwnedError(StreamkitError):
-    """A resource with the kit's name exists but was not created by streamkit (no run tag).
+    """A resource with the kit's name exists but is not this run's: it has no run tag (streamkit
+    did not create it), or the tag names another run.
 
-    streamkit never changes or deletes what it did not create.
+    streamkit never changes or deletes what this run did not create.
+
+    Attributes
+    ----------
+    kind, resource_name : str
+    run : str or None
+        The run its tag names (None: no tag).
     """
 
-    def __init__(self, kind: str, name: str, tag_key: str):
+    def __init__(
+        self, kind: str, name: str, tag_key: str, run: str | None = None, this_run: str = ""
+    ):
         self.kind = kind
         self.resource_name = name
+        self.run = run
+        if run:
+            super().__init__(
+                f"The {kind} {name!r} belongs to another streamkit run: its {tag_key!r} tag is "
+                f"{run!r}, this run is {this_run!r}. streamkit will not change or delete it from "
+                f"this run. Delete that run's resources (streamkit teardown --run {run} --yes), "
+                f"continue that run (streamkit.connect(..., run_id={run!r})), or connect with "
+                "another prefix (streamkit.connect(..., prefix='...'))."
+            )
+            return
         super().__init__(
             f"The {kind} {name!r} exists but has no {tag_key!r} tag, so streamkit did not create "
             "it and will not change or delete it. Delete or rename it yourself, or connect with "

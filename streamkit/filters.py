@@ -58,7 +58,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from .errors import InvalidParameterError
 from .limits import ESM_MAX_FILTERS
@@ -137,11 +137,13 @@ class FilterPatternError(InvalidParameterError):
         # InvalidParameterError.__init__ builds its own message; AWS's text must come first here.
         super(InvalidParameterError, self).__init__(f"{AWS_INVALID_PATTERN} {hint}")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_error, (self.hint, self.value, self.path, self.index))
 
 
-def _rebuild_error(hint: str, value: object, path: str | None, index: int | None):
+def _rebuild_error(
+    hint: str, value: object, path: str | None, index: int | None
+) -> FilterPatternError:
     return FilterPatternError(hint, value, path=path, index=index)
 
 
@@ -170,7 +172,7 @@ class _ParsedPattern(dict):
         super().__init__(data)
         self._node = node
 
-    def _read_only(self, *args: Any, **kwargs: Any):
+    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError(
             "A parsed filter pattern is read-only (its matcher is compiled): build a new dict and "
             "call parse_pattern() on it."
@@ -179,7 +181,7 @@ class _ParsedPattern(dict):
     __setitem__ = __delitem__ = __ior__ = _read_only
     clear = pop = popitem = setdefault = update = _read_only
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (parse_pattern, (dict(self),))
 
 
@@ -262,7 +264,7 @@ def validate_filter_criteria(criteria: Mapping[str, Any] | None) -> list[dict[st
             'one {"eventName": ["INSERT", "MODIFY"]} instead of two.',
             criteria,
         )
-    parsed = []
+    parsed: list[dict[str, Any]] = []
     for index, item in enumerate(filters):
         if not isinstance(item, Mapping) or any(k != "Pattern" for k in item):
             raise FilterPatternError(

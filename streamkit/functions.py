@@ -14,13 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from .aws_errors import error_message
-from .backends import RUN_TAG, Backend
+from .backends import Backend
 from .checks import check_function_name, check_int
 from .errors import InvalidParameterError, NotOwnedError, StreamkitError
 from .iam import retry_while_role_propagates
@@ -31,20 +32,69 @@ from .limits import (
     HANDLER_MAX_CHARS,
     HANDLER_PATTERN,
     LAMBDA_MEMORY_MB_RANGE,
+    LAMBDA_RUNTIME_LIFECYCLE,
     LAMBDA_TIMEOUT_MAX_MS,
     LAMBDA_TIMEOUT_MIN_S,
+    NODE_HANDLER_PATTERN,
+    NODE_RUNTIMES,
     PYTHON_RUNTIMES,
     RESERVED_ENV,
 )
-from .ownership import has_run_tag
+from .ownership import check_owned, not_owned
 from .packaging import build_zip, code_sha256, source_dir_of
 
+if TYPE_CHECKING:  # pragma: no cover
+    from types_boto3_lambda.type_defs import (
+        FunctionConfigurationResponseTypeDef,
+        WaiterConfigTypeDef,
+    )
+
 __all__ = [
+    "NODE_RUNTIMES",
     "PYTHON_RUNTIMES",
     "DeployedFunction",
     "deploy_function",
+    "example",
     "function_log_group",
 ]
+
+#: The kit's example functions: ``functions/`` beside the ``streamkit`` package in the repository.
+EXAMPLES = Path(__file__).resolve().parents[1] / "functions"
+
+
+def example(name: str) -> Path:
+    """The folder of one of the kit's example functions, from any working directory.
+
+    Parameters
+    ----------
+    name : str
+        ``"log_event"``, ``"welcome_email"``, ``"welcome_email_idempotent"``, ``"validate_user"``
+        (the folders of ``functions/`` in the repository).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder, for :func:`deploy_function`.
+
+    Raises
+    ------
+    InvalidParameterError
+        No such example (or the kit is installed without the repository's ``functions/``).
+    """
+    folder = EXAMPLES / str(name)
+    if not (isinstance(name, str) and name and folder.is_dir()):
+        known = (
+            sorted(p.name for p in EXAMPLES.glob("*") if p.is_dir()) if EXAMPLES.is_dir() else []
+        )
+        raise InvalidParameterError(
+            "name",
+            name,
+            f"one of {', '.join(known)}"
+            if known
+            else "an example of the repository's functions/ folder (install the kit from a clone: pip "
+            "install -e .)",
+        )
+    return folder
 
 
 @dataclass(frozen=True)
@@ -74,6 +124,13 @@ def function_log_group(function_name: str) -> str:
 
 def _waiter_delay(backend: Backend) -> int:
     return 1 if backend.is_local else 5
+
+
+def _blocked(runtime: str) -> bool:
+    """Whether AWS refuses to create functions with ``runtime`` today (its "block function
+    create" date, :data:`~streamkit.limits.LAMBDA_RUNTIME_LIFECYCLE`, has passed)."""
+    dates = LAMBDA_RUNTIME_LIFECYCLE.get(runtime)
+    return dates is not None and datetime.now(UTC).date() >= date.fromisoformat(dates[1])
 
 
 def _check_environment(environment: Any) -> dict[str, str]:
@@ -107,7 +164,9 @@ def _check_environment(environment: Any) -> dict[str, str]:
     return dict(environment)
 
 
-def _check_handler(handler: Any, source: Path) -> str:
+def _check_handler(handler: Any, source: Path, runtime: str) -> str:
+    if runtime in NODE_RUNTIMES:
+        return _check_node_handler(handler, source)
     if (
         not isinstance(handler, str)
         or len(handler) > HANDLER_MAX_CHARS
@@ -127,7 +186,33 @@ def _check_handler(handler: Any, source: Path) -> str:
     return handler
 
 
-def _create_function(backend: Backend, args: dict[str, Any]) -> dict[str, Any]:
+def _check_node_handler(handler: Any, source: Path) -> str:
+    """A Node.js handler: ``[folder/]module.function``, the module ``module``, ``module.js``,
+    ``module.mjs`` or ``module.cjs`` in ``source`` (the files Lambda's Node.js runtime tries)."""
+    if (
+        not isinstance(handler, str)
+        or len(handler) > HANDLER_MAX_CHARS
+        or ".." in handler
+        or not NODE_HANDLER_PATTERN.fullmatch(handler)
+    ):
+        raise InvalidParameterError(
+            "handler", handler, "module.function, e.g. 'index.handler' (index.js, exports.handler)"
+        )
+    folder, _, name = handler.rpartition("/")
+    module = (f"{folder}/" if folder else "") + name.split(".", 1)[0]
+    candidates = [module + suffix for suffix in ("", ".js", ".mjs", ".cjs")]
+    if not any((source / c).is_file() for c in candidates):
+        raise InvalidParameterError(
+            "handler",
+            handler,
+            f"a module.function whose module is a file in {source} (no {candidates[1]} there)",
+        )
+    return handler
+
+
+def _create_function(
+    backend: Backend, args: dict[str, Any]
+) -> FunctionConfigurationResponseTypeDef:
     """CreateFunction, retried while IAM has not yet told Lambda about a new role (AWS only)."""
     client = backend.client("lambda")
 
@@ -177,8 +262,9 @@ def _create_log_group(backend: Backend, name: str) -> None:
                 if group["logGroupName"] == name:
                     arn = group["arn"].removesuffix(":*")
                     tags = logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
-                    if not has_run_tag(tags):
-                        raise NotOwnedError("log group", name, RUN_TAG) from None
+                    refusal = not_owned(backend, "log group", name, tags)
+                    if refusal is not None:
+                        raise refusal from None
 
 
 def deploy_function(
@@ -206,9 +292,12 @@ def deploy_function(
     role_arn : str
         Its execution role (:func:`streamkit.iam.create_execution_role`).
     handler : str
-        ``module.function``; the module must be a file in ``source_dir``.
+        ``module.function``; the module must be a file in ``source_dir`` (``app.handler`` for
+        ``app.py``; for Node.js, ``index.handler`` for ``index.js`` or ``index.mjs``).
     runtime : str
-        One of :data:`PYTHON_RUNTIMES`.
+        One of :data:`PYTHON_RUNTIMES` or :data:`NODE_RUNTIMES` that AWS still lets functions be
+        created with (``python3.11`` and ``nodejs20.x`` are past their "block function create"
+        dates, :data:`~streamkit.limits.LAMBDA_RUNTIME_LIFECYCLE`).
     timeout_s : int
         Seconds an invocation may run, 1 to 900.
     memory_mb : int
@@ -245,9 +334,15 @@ def deploy_function(
         raise InvalidParameterError(
             "role_arn", role_arn, "an IAM role ARN, arn:aws:iam::<account>:role/<name>"
         )
-    _check_handler(handler, source)
-    if runtime not in PYTHON_RUNTIMES:
-        raise InvalidParameterError("runtime", runtime, PYTHON_RUNTIMES)
+    if runtime not in PYTHON_RUNTIMES + NODE_RUNTIMES or _blocked(runtime):
+        usable = [r for r in PYTHON_RUNTIMES + NODE_RUNTIMES if not _blocked(r)]
+        raise InvalidParameterError(
+            "runtime",
+            runtime,
+            f"one of {', '.join(usable)} (AWS blocks creating functions "
+            "with a runtime past its deprecation schedule)",
+        )
+    _check_handler(handler, source, runtime)
     check_int(
         "timeout_s",
         timeout_s,
@@ -265,7 +360,7 @@ def deploy_function(
 
     package = build_zip(source)
     sha = code_sha256(package)
-    config = {
+    config: dict[str, Any] = {
         "Role": role_arn,
         "Handler": handler,
         "Runtime": runtime,
@@ -275,7 +370,7 @@ def deploy_function(
         "Environment": {"Variables": variables},
     }
     client = backend.client("lambda")
-    waiter_config = {"Delay": _waiter_delay(backend), "MaxAttempts": 60}
+    waiter_config: WaiterConfigTypeDef = {"Delay": _waiter_delay(backend), "MaxAttempts": 60}
     try:
         created = _create_function(
             backend,
@@ -302,8 +397,7 @@ def deploy_function(
 
     # It exists: if it is the kit's, wait until it takes updates, then change only what differs.
     arn = client.get_function_configuration(FunctionName=name)["FunctionArn"]
-    if not has_run_tag(client.list_tags(Resource=arn).get("Tags", {})):
-        raise NotOwnedError("Lambda function", name, RUN_TAG)
+    check_owned(backend, "Lambda function", name, client.list_tags(Resource=arn).get("Tags", {}))
     client.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig=waiter_config)
     current = client.get_function_configuration(FunctionName=name)
     action = "unchanged"

@@ -22,11 +22,11 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 
 from . import waiting
-from .backends import RUN_TAG, Backend
+from .backends import Backend
 from .checks import check_destination, check_function_name
-from .errors import InvalidParameterError, NotOwnedError
+from .errors import InvalidParameterError
 from .limits import QUEUE_ARN_PATTERN, ROLE_NAME_PATTERN, TOPIC_ARN_PATTERN
-from .ownership import has_run_tag, role_tags
+from .ownership import check_owned, role_tags
 from .streams import STREAM_CONSUMER_ACTIONS, stream_iam_resource
 
 __all__ = [
@@ -162,7 +162,7 @@ def execution_role_policy(
             # on-failure permissions only for Kafka sources, as s3:PutObject and s3:ListBucket
             # (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html).
             actions = ["s3:PutObject", "s3:ListBucket"]
-            resources = [destination, destination + "/*"]  # type: ignore[assignment]
+            resources = [destination, destination + "/*"]
         statements.append(
             {
                 "Sid": "SendRecordsOfDiscardedBatches",
@@ -287,8 +287,7 @@ def create_execution_role(
         return ExecutionRole(name, role["Arn"], trust, policy, "created")
 
     role = iam.get_role(RoleName=name)["Role"]
-    if not has_run_tag(role_tags(backend, name)):
-        raise NotOwnedError("IAM role", name, RUN_TAG)
+    check_owned(backend, "IAM role", name, role_tags(backend, name))  # this run's, no other's
     changed = False
     if _as_document(role.get("AssumeRolePolicyDocument")) != trust:
         iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))

@@ -19,6 +19,8 @@ __all__ = [
     "GET_RECORDS_MAX_RECORDS",
     "GET_RECORDS_MAX_BYTES",
     "DESCRIBE_STREAM_MAX_SHARDS",
+    "STREAM_SHARD_ROLLOVER_SECONDS",
+    "LOCAL_SHARDS_PER_STREAM_RANGE",
     "LIST_STREAMS_MAX_STREAMS",
     "SEQUENCE_NUMBER_MIN_DIGITS",
     "STREAM_EVENT_VERSION",
@@ -33,6 +35,7 @@ __all__ = [
     "ESM_BATCH_SIZE_RANGE",
     "ESM_BATCHING_WINDOW_MAX_S",
     "ESM_STARTING_POSITIONS",
+    "ESM_STARTING_POSITION_ENUM",
     "ESM_BATCH_SIZE_DEFAULT",
     "ESM_PARALLELIZATION_RANGE",
     "ESM_RETRY_ATTEMPTS_RANGE",
@@ -47,6 +50,8 @@ __all__ = [
     "ESM_TRANSITIONAL_STATES",
     "ESM_FILTER_PATTERN_MAX_CHARS",
     "PYTHON_RUNTIMES",
+    "NODE_RUNTIMES",
+    "NODE_HANDLER_PATTERN",
     "LAMBDA_TIMEOUT_MIN_S",
     "FUNCTION_NAME_PATTERN",
     "FUNCTION_ARN_PATTERN",
@@ -67,6 +72,7 @@ __all__ = [
     "LOG_BATCH_MAX_BYTES",
     "LOG_EVENT_OVERHEAD_BYTES",
     "LOG_EVENT_MAX_BYTES",
+    "LOG_FILTER_MAX_STREAMS",
 ]
 
 # As of 2026-11-27 for every value below.
@@ -75,14 +81,18 @@ __all__ = [
 #: (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_StreamSpecification.html).
 STREAM_VIEW_TYPES: Final = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 
-#: Valid ``ShardIteratorType`` values (no AT_TIMESTAMP for DynamoDB Streams). Source: DynamoDB Streams
-#: API Reference, GetShardIterator
+#: Valid ``ShardIteratorType`` values, in the API model's order. ``AT_TIMESTAMP`` (with the request's
+#: ``Timestamp``, epoch seconds with millisecond precision) points at the first record whose
+#: ``ApproximateCreationDateTime`` is at or after it. Source: the DynamoDB Streams API model in
+#: botocore 1.44.8, ``dynamodbstreams/2012-08-10/service-2.json`` (``ShardIteratorType`` enum and
+#: ``GetShardIteratorInput.Timestamp``); API Reference, GetShardIterator
 #: (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_GetShardIterator.html).
 SHARD_ITERATOR_TYPES: Final = (
     "TRIM_HORIZON",
     "LATEST",
     "AT_SEQUENCE_NUMBER",
     "AFTER_SEQUENCE_NUMBER",
+    "AT_TIMESTAMP",
 )
 
 #: Stream records are kept 24 hours, in seconds. Source: DynamoDB Developer Guide, "Change data
@@ -103,6 +113,19 @@ GET_RECORDS_MAX_BYTES: Final = 1024 * 1024
 #: DescribeStream returns at most 100 shards per call. Source: DescribeStream API Reference
 #: (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_DescribeStream.html).
 DESCRIBE_STREAM_MAX_SHARDS: Final = 100
+
+#: How long a stream shard stays open before it closes and a child shard takes its keys (a
+#: "rollover"), in seconds: about 4 hours. INFERRED: no AWS page states a number. AWS's own
+#: DescribeStream example (botocore ``dynamodbstreams/2012-08-10/examples-1.json``) chains shards
+#: whose ids embed creation times 4.0 h, 4.4 h and 4.5 h apart; third parties report ~4 h
+#: (opensearch-project/data-prepper#5208, estuary/connectors#3418). AWS-FACTS §1.3.
+STREAM_SHARD_ROLLOVER_SECONDS: Final = 4 * 60 * 60
+
+#: Open shards a stream of the embedded backend may start with (``LocalAWS(shards_per_stream=)``).
+#: Not an AWS limit (AWS opens one shard per table partition, with no documented maximum): the
+#: span streamkit accepts, up to one DescribeStream page of open shards. Source: streamkit itself,
+#: as of 2026-11-27. Unit: shards.
+LOCAL_SHARDS_PER_STREAM_RANGE: Final = (1, DESCRIBE_STREAM_MAX_SHARDS)
 
 #: ListStreams returns at most 100 streams per call. Source: ListStreams API Reference
 #: (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_ListStreams.html).
@@ -164,6 +187,12 @@ ESM_BATCHING_WINDOW_MAX_S: Final = 300
 #: Developer Guide, "Polling and stream starting positions"
 #: (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html), AWS-FACTS §2.1.
 ESM_STARTING_POSITIONS: Final = ("TRIM_HORIZON", "LATEST")
+
+#: Every ``StartingPosition`` the Lambda API knows, in the order AWS lists them when it refuses
+#: another value ("Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, TRIM_HORIZON]").
+#: Source: AWS's answer recorded 2025-02-17 in localstack/localstack,
+#: ``tests/aws/services/lambda_/event_source_mapping/test_api.snapshot.json``.
+ESM_STARTING_POSITION_ENUM: Final = ("LATEST", "AT_TIMESTAMP", "TRIM_HORIZON")
 
 #: ``BatchSize`` when none is given, in records. Source: CreateEventSourceMapping API Reference.
 ESM_BATCH_SIZE_DEFAULT: Final = 100
@@ -228,6 +257,23 @@ ESM_FILTER_PATTERN_MAX_CHARS: Final = 4096
 #: than the Python the kit itself needs (3.11): the embedded backend runs functions with the kit's
 #: interpreter, so older runtimes could not be reproduced faithfully.
 PYTHON_RUNTIMES: Final = ("python3.11", "python3.12", "python3.13")
+
+#: The Node.js runtimes the kit deploys and runs locally: nodejs20.x, nodejs22.x and the newest Node
+#: runtime AWS lists, nodejs24.x (GA in Lambda on 2025-11-25). Source: Lambda Developer Guide,
+#: "Lambda runtimes" (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html), as of
+#: 2026-12-02. nodejs20.x is deprecated (Node.js 20 reached its end of life on 2026-04-30): AWS still
+#: runs existing functions on it, but refuses to create them (see :data:`LAMBDA_RUNTIME_LIFECYCLE`
+#: for the dates); it stays here so such functions run locally too. Locally they run on a node >= 20
+#: (see :mod:`streamkit.local.runtime.launchers`).
+NODE_RUNTIMES: Final = ("nodejs20.x", "nodejs22.x", "nodejs24.x")
+
+#: A Node.js handler: ``[folder/]module.function[.nested]``, the module a file without its extension
+#: (``index.handler`` for ``index.js`` or ``index.mjs``). Source: Lambda Developer Guide, "Define
+#: Lambda function handler in Node.js"; the runtime splits the base name at its first dot
+#: (aws/aws-lambda-nodejs-runtime-interface-client, ``UserFunction.js``) and refuses ``..``.
+NODE_HANDLER_PATTERN: Final = re.compile(
+    r"(?:[\w.-]+/)*[\w-]+\.[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*"
+)
 
 #: Smallest function timeout, in seconds. Source: CreateFunction API Reference, ``Timeout`` (min 1).
 LAMBDA_TIMEOUT_MIN_S: Final = 1
@@ -322,6 +368,11 @@ LOG_BATCH_MAX_BYTES: Final = 1_048_576
 LOG_EVENT_OVERHEAD_BYTES: Final = 26
 LOG_EVENT_MAX_BYTES: Final = 256 * 1024 - LOG_EVENT_OVERHEAD_BYTES
 
+#: FilterLogEvents names at most 100 log streams a call (``logStreamNames``: "Maximum number of 100
+#: items"). Source: CloudWatch Logs API Reference, FilterLogEvents
+#: (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html).
+LOG_FILTER_MAX_STREAMS: Final = 100
+
 # -- Pricing calculator: the ranges of its controls ---------------------------------------------
 # Not AWS limits: the spans streamkit's interactive calculator (streamkit/pricing/calculator.py)
 # offers, chosen to run from an idle table to a busy one. Source: streamkit itself (the values the
@@ -363,3 +414,116 @@ CALCULATOR_POLL_INTERVAL_S_RANGE: Final = (0.1, 10.0)
 CALCULATOR_DURATION_MS_RANGE: Final = (1.0, 10_000.0)
 
 # -- End of the pricing calculator's ranges ------------------------------------------------------
+
+# -- Deployment packages, runtimes and request validation (the embedded backend enforces these) ----
+
+__all__ += [
+    "LAMBDA_ZIPPED_MAX_BYTES",
+    "LAMBDA_REQUEST_MAX_BYTES",
+    "LAMBDA_REQUEST_TOO_LARGE",
+    "LAMBDA_UNZIPPED_MAX_BYTES",
+    "LAMBDA_UNZIPPED_SIZE_ERROR",
+    "LAMBDA_UNZIP_ERROR",
+    "LAMBDA_FUNCTION_NAME_MAX_CHARS",
+    "LAMBDA_RUNTIME_LIFECYCLE",
+    "LAMBDA_RUNTIMES_RETIRED",
+    "LAMBDA_RUNTIME_DEPRECATED",
+    "DYNAMODB_TABLE_NAME_PATTERN",
+    "DYNAMODB_TABLE_NAME_LENGTH",
+    "DYNAMODB_MAX_NESTING",
+    "DYNAMODB_NESTING_ERROR",
+]
+
+#: A deployment package uploaded directly (``ZipFile``) is at most 50 MB zipped. Source: Lambda
+#: quotas, "Deployment package (.zip file archive) size: 50 MB (zipped, when uploaded through the
+#: Lambda API or SDKs)" (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+#: Unit: bytes (MiB).
+LAMBDA_ZIPPED_MAX_BYTES: Final = 50 * 1024 * 1024
+
+#: What Lambda measures for that quota: the request, whose JSON body carries the zip in base64
+#: (4/3 of 50 MiB, rounded up). A request of this size or more is refused with HTTP 413
+#: ``RequestEntityTooLargeException`` and :data:`LAMBDA_REQUEST_TOO_LARGE`. Source: AWS's answers
+#: quoted in many public reports, e.g. "Request must be smaller than 69905067 bytes for the
+#: UpdateFunctionCode operation" (aws-samples and terraform users; no AWS page words it). Unit: bytes.
+LAMBDA_REQUEST_MAX_BYTES: Final = 69_905_067
+LAMBDA_REQUEST_TOO_LARGE: Final = (
+    "Request must be smaller than 69905067 bytes for the {operation} operation"
+)
+
+#: A package is at most 250 MB unzipped (262,144,000 bytes), refused at upload with
+#: ``InvalidParameterValueException`` and :data:`LAMBDA_UNZIPPED_SIZE_ERROR`. Sources: Lambda quotas
+#: (URL above, "250 MB (unzipped)"); the wording is AWS's answer as quoted in public reports and in
+#: LocalStack's Lambda provider (``localstack/services/lambda_/provider.py``). Unit: bytes.
+LAMBDA_UNZIPPED_MAX_BYTES: Final = 262_144_000
+LAMBDA_UNZIPPED_SIZE_ERROR: Final = "Unzipped size must be smaller than 262144000 bytes"
+
+#: AWS's ``InvalidParameterValueException`` for a package that is not a zip archive or cannot be
+#: unzipped. Source: AWS's answer as quoted in public reports and tests (e.g. terraform users,
+#: LocalStack's Lambda provider).
+LAMBDA_UNZIP_ERROR: Final = (
+    "Could not unzip uploaded file. Please check your file, then try to upload again."
+)
+
+#: A function *name* (not an ARN) is at most 64 characters. Source: CreateFunction API Reference,
+#: ``FunctionName`` ("If you specify only the function name, it is limited to 64 characters").
+LAMBDA_FUNCTION_NAME_MAX_CHARS: Final = 64
+
+#: Runtimes with a published end of support, as ``runtime: (deprecation, block function create,
+#: block function update)`` ISO dates: past the second date CreateFunction refuses the runtime, past
+#: the third so do UpdateFunctionCode and UpdateFunctionConfiguration. Sources: Lambda Developer
+#: Guide, "Building Lambda functions with Python" and "... with Node.js", their runtime tables
+#: (https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html,
+#: https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html), as of 2026-12-02. Other
+#: languages' runtimes are not listed here: only those the kit's notebooks and tests use.
+LAMBDA_RUNTIME_LIFECYCLE: Final = {
+    "python3.9": ("2025-12-15", "2026-01-15", "2026-02-15"),
+    "python3.10": ("2026-06-30", "2026-07-31", "2026-08-31"),
+    "python3.11": ("2026-06-30", "2026-07-31", "2026-08-31"),
+    "python3.12": ("2028-10-31", "2028-11-30", "2029-01-10"),
+    "python3.13": ("2029-06-30", "2029-07-31", "2029-08-31"),
+    # python3.14 (GA 2025-11-18) is not yet in the copy of the Python page read: its dates are
+    # endoflife.date's record of AWS's table (https://endoflife.date/aws-lambda), UNCONFIRMED.
+    "python3.14": ("2029-06-30", "2029-07-31", "2029-08-31"),
+    "nodejs20.x": ("2026-04-30", "2026-08-31", "2026-09-30"),
+    "nodejs22.x": ("2027-04-30", "2027-06-01", "2027-07-01"),
+    "nodejs24.x": ("2028-04-30", "2028-06-01", "2028-07-01"),
+}
+
+#: Runtimes of the Lambda API model whose deprecation completed years ago (neither create nor
+#: update): Lambda Developer Guide, "Runtime deprecation" and its "Deprecated runtimes" table
+#: (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
+LAMBDA_RUNTIMES_RETIRED: Final = frozenset(
+    {
+        "nodejs", "nodejs4.3", "nodejs4.3-edge", "nodejs6.10", "nodejs8.10", "nodejs10.x",
+        "nodejs12.x", "nodejs14.x", "nodejs16.x", "nodejs18.x", "python2.7", "python3.6",
+        "python3.7", "python3.8", "java8", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1",
+        "dotnetcore3.1", "dotnet6", "go1.x", "ruby2.5", "ruby2.7", "provided",
+    }
+)  # fmt: skip
+
+#: AWS's ``InvalidParameterValueException`` for a runtime past its block date; ``{newest}`` is the
+#: newest runtime of the same language. Source: AWS's answers quoted in public reports, e.g. "The
+#: runtime parameter of nodejs12.x is no longer supported for creating or updating AWS Lambda
+#: functions. We recommend you use the new runtime (nodejs18.x) while creating or updating
+#: functions." (pgarbe/cdk-ecr-sync#715, awslabs/aws-cloudfront-extensions#369, 2023).
+LAMBDA_RUNTIME_DEPRECATED: Final = (
+    "The runtime parameter of {runtime} is no longer supported for creating or updating AWS "
+    "Lambda functions. We recommend you use the new runtime ({newest}) while creating or "
+    "updating functions."
+)
+
+#: Table names: 3 to 255 characters of ``[a-zA-Z0-9_.-]``. Source: DynamoDB API model (botocore
+#: ``dynamodb/2012-08-10/service-2.json``, shape ``TableName``) and Developer Guide, "Supported data
+#: types and naming rules".
+DYNAMODB_TABLE_NAME_PATTERN: Final = "[a-zA-Z0-9_.-]+"
+DYNAMODB_TABLE_NAME_LENGTH: Final = (3, 255)
+
+#: Documents nest at most 32 levels deep (the attribute itself is level 1). Source: DynamoDB
+#: Developer Guide, "Supported data types and naming rules" ("DynamoDB supports nested attributes up
+#: to 32 levels deep"); the boundary and :data:`DYNAMODB_NESTING_ERROR` (``ValidationException``)
+#: as answered by DynamoDB (eu-west-2, 2026-06) in a public conformance suite.
+DYNAMODB_MAX_NESTING: Final = 32
+DYNAMODB_NESTING_ERROR: Final = (
+    "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels "
+    "beyond supported limit"
+)

@@ -1,9 +1,11 @@
 """What a function received and wrote, read back from its CloudWatch Logs.
 
-The example functions print each event they receive (``EVENT {json}``); :func:`events_from_logs`
-reads those lines back as :class:`ReceivedEvent` objects (with the invocation's request id) and
-:func:`events_to_dataframe` tabulates their records. :func:`log_messages` returns a function's log
-lines as they are.
+The example functions print each event they receive: the Python ones as one line ``EVENT {json}``,
+the Node.js one (the seed's) with ``console.info("EVENT\\n" + JSON.stringify(event, null, 2))``,
+which Lambda's Node.js runtime logs as ``<time>\\t<request id>\\tINFO\\tEVENT\\n{pretty json}``, one
+log event. :func:`events_from_logs` reads both back as :class:`ReceivedEvent` objects (with the
+invocation's request id) and :func:`events_to_dataframe` tabulates their records.
+:func:`log_messages` returns a function's log lines as they are.
 
 Works on every backend: locally the logs are there as soon as the trigger settled; on AWS they
 arrive seconds later, so a read given ``expect=`` waits for them (bounded, through
@@ -13,6 +15,7 @@ arrive seconds later, so a read given ``expect=`` waits for them (bounded, throu
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from . import waiting
+from . import logreads, waiting
 from .aws_errors import error_code
 from .errors import InvalidParameterError, WaitTimeoutError
 from .events import StreamRecord, parse_records, records_to_dataframe
@@ -41,6 +44,15 @@ __all__ = [
 
 #: What the example functions print before the event's JSON (``EVENT {...}``), one log line.
 EVENT_LOG_MARKER = "EVENT"
+
+#: The prefix Lambda's runtimes put before a logged message: Node.js's ``console`` methods
+#: (``2019-06-07T19:11:20.562Z\\t<request id>\\tINFO\\t``; Lambda Developer Guide, "Log and monitor
+#: Node.js Lambda functions") and Python's ``logging`` (``[INFO]\\t<time>Z\\t<request id>\\t``;
+#: aws/aws-lambda-python-runtime-interface-client, ``bootstrap.py``). Group 1 or 2: the request id.
+_RUNTIME_PREFIX = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t([^\t\n]*)\t(?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\t"
+    r"|\[[A-Z]+\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t([^\t\n]*)\t"
+)
 
 
 @dataclass(frozen=True)
@@ -74,29 +86,63 @@ def _log_group(backend: Any, function_name: str) -> str:
 _LOGS_THROTTLED = ("ThrottlingException", "TooManyRequestsException", "LimitExceededException")
 
 
+def _since_ms(since: datetime | None) -> int | None:
+    return None if since is None else int(since.timestamp() * 1000)
+
+
 def _read_log_events(
     backend: Any, group: str, since: datetime | None
 ) -> list[tuple[str, int, str]]:
     """(log stream, timestamp ms, message) of every event of a log group, in time order.
 
-    A missing log group reads as empty (the log group does not exist yet: Lambda or the function
-    has not written yet). Throttling is left to botocore's retries; if they run out, the
-    ``ClientError`` is raised for :func:`_wait_for_logs` to retry later.
+    Read incrementally (:mod:`streamkit.logreads`: only what is new since this backend's last
+    read of the group). A missing log group reads as empty (the log group does not exist yet:
+    Lambda or the function has not written yet). Throttling is left to botocore's retries; if they
+    run out, the ``ClientError`` is raised for :func:`_wait_for_logs` to retry later.
     """
-    args: dict[str, Any] = {"logGroupName": group}
-    if since is not None:
-        args["startTime"] = int(since.timestamp() * 1000)
-    messages: list[tuple[str, int, str]] = []
-    logs = backend.client("logs")
-    try:
-        for page in logs.get_paginator("filter_log_events").paginate(**args):
-            messages.extend(
-                (e["logStreamName"], e["timestamp"], e["message"]) for e in page["events"]
-            )
-    except logs.exceptions.ResourceNotFoundException:
-        return []
-    messages.sort(key=lambda m: m[1])
-    return messages
+    since_ms = _since_ms(since)
+    log = logreads.read_group(backend, group, since_ms)
+    with log.lock:
+        key = ("messages", since_ms)
+        messages = log.derived.get(key)
+        if messages is None:
+            messages = [
+                (stream.name, timestamp, message)
+                for stream in log.streams.values()
+                for timestamp, message in stream.events
+                if since_ms is None or timestamp >= since_ms
+            ]
+            messages.sort(key=lambda m: m[1])
+            log.derived[key] = messages
+        return list(messages)
+
+
+def _received_events(
+    backend: Any, group: str, since: datetime | None, marker: str
+) -> list[ReceivedEvent]:
+    """The events logged after ``marker`` in a log group, in time order: each stream's new log
+    events are parsed once (their request ids carried on from the stream's earlier lines)."""
+    since_ms = _since_ms(since)
+    log = logreads.read_group(backend, group, since_ms)
+    with log.lock:
+        key = ("events", marker, since_ms)
+        found = log.derived.get(key)
+        if found is None:
+            timed: list[tuple[int, ReceivedEvent]] = []
+            for stream in log.streams.values():
+                parsed = stream.derived.setdefault(("events", marker), [0, {}, []])
+                position, request_ids, events = parsed
+                if position < len(stream.events):
+                    new = [(stream.name, ts, message) for ts, message in stream.events[position:]]
+                    events.extend(
+                        (round(e.logged_at.timestamp() * 1000), e)
+                        for e in _parse_logged_events(new, marker, request_ids)
+                    )
+                    parsed[0] = len(stream.events)
+                timed.extend(e for e in events if since_ms is None or e[0] >= since_ms)
+            timed.sort(key=lambda e: e[0])
+            found = log.derived[key] = [e for _, e in timed]
+        return list(found)
 
 
 def _wait_for_logs(
@@ -165,16 +211,30 @@ def _wait_for_logs(
 
 
 def _parse_logged_events(
-    messages: Iterable[tuple[str, int, str]], marker: str
+    messages: Iterable[tuple[str, int, str]],
+    marker: str,
+    request_ids: dict[str, str] | None = None,
 ) -> list[ReceivedEvent]:
-    """(log stream, timestamp ms, message) in time order -> the events logged after ``marker``."""
-    request_ids: dict[str, str] = {}
+    """(log stream, timestamp ms, message) in time order -> the events logged after ``marker``.
+
+    ``request_ids`` (log stream -> the request id of its last ``START`` line) carries a parse on
+    from where an earlier one stopped; it is updated.
+    """
+    if request_ids is None:
+        request_ids = {}
     found: list[ReceivedEvent] = []
     for stream, timestamp, message in messages:
         text = message.strip()
         if text.startswith("START RequestId: "):
             request_ids[stream] = text.split()[2]
             continue
+        prefix = _RUNTIME_PREFIX.match(text)
+        logged_id = None
+        if prefix is not None:
+            logged_id = prefix.group(1) or prefix.group(2)
+            if logged_id == "undefined":  # Node.js's request id outside an invocation
+                logged_id = None
+            text = text[prefix.end() :]
         if not text.startswith(marker):
             continue
         body = text[len(marker) :].strip()
@@ -186,7 +246,7 @@ def _parse_logged_events(
             continue
         found.append(
             ReceivedEvent(
-                request_id=request_ids.get(stream),
+                request_id=logged_id or request_ids.get(stream),
                 logged_at=datetime.fromtimestamp(timestamp / 1000, UTC),
                 log_stream=stream,
                 event=event,
@@ -205,7 +265,12 @@ def events_from_logs(
     timeout_s: float | None = None,
     marker: str = EVENT_LOG_MARKER,
 ) -> list[ReceivedEvent]:
-    """The events a function logged (``EVENT {json}``), read from its CloudWatch Logs.
+    """The events a function logged, read from its CloudWatch Logs.
+
+    An event is a log event whose message is ``EVENT`` then the event's JSON: one line
+    (``EVENT {json}``, as the Python examples print it) or pretty-printed on the next lines (the
+    Node.js seed's ``EVENT\\n{json}``), also after the prefix a runtime's logger adds
+    (``<time>\\t<request id>\\tINFO\\t`` for ``console.info``).
 
     Works on every backend: locally the logs are there as soon as the trigger settled; on AWS they
     arrive seconds later, so pass ``expect`` and the call waits, with progress, until that many
@@ -241,6 +306,12 @@ def events_from_logs(
         how many did.
     """
     group = _log_group(backend, function_name)
+    if since is not None and not isinstance(since, datetime):
+        raise InvalidParameterError("since", since, "a datetime (timezone-aware), or None")
+    if not isinstance(marker, str) or not marker:
+        raise InvalidParameterError(
+            "marker", marker, "the text the function prints before its event"
+        )
     if expect is not None and expect_records is not None:
         raise InvalidParameterError(
             "expect_records", expect_records, "None when expect is given (one or the other)"
@@ -249,7 +320,7 @@ def events_from_logs(
     return _wait_for_logs(
         backend,
         group,
-        lambda: _parse_logged_events(_read_log_events(backend, group, since), marker),
+        lambda: _received_events(backend, group, since, marker),
         expect_records if by_records else expect,
         timeout_s,
         "records" if by_records else "events",
@@ -282,6 +353,8 @@ def log_messages(
         Longest wait for ``expect`` lines, as in :func:`events_from_logs`.
     """
     group = _log_group(backend, function_name)
+    if not isinstance(prefix, str):
+        raise InvalidParameterError("prefix", prefix, "a string ('' for every line)")
 
     def read() -> list[str]:
         lines = (message.rstrip("\n") for _, _, message in _read_log_events(backend, group, None))

@@ -5,8 +5,9 @@ AWS's default, its valid values and what it means. Both sides validate through t
 
 * the helpers (:mod:`streamkit.triggers`) with :func:`check_argument`, which raises
   :class:`~streamkit.errors.InvalidParameterError` naming the keyword and its valid values;
-* the embedded backend's mapping API (:mod:`streamkit.local.esm`) with :func:`check_api_number`,
-  which raises :class:`SettingError` carrying the message the Lambda API answers with.
+* the embedded backend's mapping API (:mod:`streamkit.local.esm.responses`) takes
+  :data:`AWS_DEFAULTS` and each setting's :attr:`Setting.model_range` from here, and refuses
+  settings in AWS's own words (``docs/parity.md``, "API answers, word for word").
 
 Pure model: no AWS calls, pandas only inside :func:`mapping_parameters`. Sources: Lambda API
 Reference, CreateEventSourceMapping; AWS-FACTS §2.1; the limits themselves live in
@@ -44,10 +45,8 @@ __all__ = [
     "REQUIRED",
     "SETTINGS",
     "Setting",
-    "SettingError",
     "by_api",
     "by_argument",
-    "check_api_number",
     "check_argument",
     "is_destination_arn",
     "mapping_parameters",
@@ -96,6 +95,13 @@ class Setting:
     low: int | None = None
     high: int | None = None
     forever: bool = False
+
+    @property
+    def model_range(self) -> tuple[int, int]:
+        """The range AWS's request validation checks first (-1 counts where it is valid); a value
+        inside it but outside :attr:`low`..:attr:`high` is refused by the service afterwards."""
+        assert self.low is not None and self.high is not None
+        return (-1 if self.forever else self.low, self.high)
 
     def in_range(self, value: Any) -> bool:
         """Whether ``value`` is a whole number this setting accepts (booleans are not numbers)."""
@@ -256,20 +262,6 @@ AWS_DEFAULTS: Final[dict[str, Any]] = {
 }
 
 
-class SettingError(InvalidParameterError):
-    """A mapping setting out of range, with the message the Lambda API answers with.
-
-    Attributes
-    ----------
-    aws_message : str
-        The ``InvalidParameterValueException`` message for the API name.
-    """
-
-    def __init__(self, setting: Setting, value: object, aws_message: str):
-        super().__init__(setting.argument, value, setting.expected or setting.valid)
-        self.aws_message = aws_message
-
-
 def by_argument(argument: str) -> Setting:
     """The setting a :func:`~streamkit.triggers.create_trigger` keyword stands for."""
     try:
@@ -304,27 +296,6 @@ def check_argument(argument: str, value: Any) -> Any:
             raise InvalidParameterError(argument, value, (True, False))
         return value
     raise InvalidParameterError("setting", argument, "a whole-number or true/false setting")
-
-
-def check_api_number(api: str, value: Any) -> int:
-    """``value`` if the whole-number setting ``api`` accepts it, as the Lambda API checks it.
-
-    Raises
-    ------
-    SettingError
-        With the API's message, e.g. ``BatchSize 0 is not valid: it must be a whole number
-        between 1 and 10000.``
-    """
-    setting = by_api(api)
-    if not setting.in_range(value):
-        extra = ", or -1 (forever)" if setting.forever else ""
-        raise SettingError(
-            setting,
-            value,
-            f"{api} {value!r} is not valid: it must be a whole number between {setting.low} and "
-            f"{setting.high}{extra}.",
-        )
-    return int(value)
 
 
 def is_destination_arn(value: Any) -> bool:

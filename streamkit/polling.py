@@ -8,12 +8,14 @@ Only boto3 calls: it runs the same on the embedded backend and on AWS.
 
 from __future__ import annotations
 
+import math
+import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from .backends import Backend
 from .errors import InvalidParameterError
@@ -22,7 +24,51 @@ from .limits import GET_RECORDS_MAX_BYTES, GET_RECORDS_MAX_RECORDS
 from .shards import can_start
 from .streams import describe_stream
 
-__all__ = ["PollReport", "Writer", "poll_stream", "background_writes"]
+__all__ = [
+    "DEMO_SECONDS_ENV",
+    "PollReport",
+    "Writer",
+    "background_writes",
+    "demo_seconds",
+    "poll_stream",
+]
+
+#: Environment variable that shortens the real-time demos (:func:`demo_seconds`), in seconds. The
+#: test suite sets it to 1 (``conftest.py``) so that the notebooks' demos run the same code faster.
+DEMO_SECONDS_ENV = "STREAMKIT_DEMO_SECONDS"
+
+
+def demo_seconds(default: float) -> float:
+    """How long a real-time demo (a :func:`poll_stream` run in a notebook) lasts, in seconds.
+
+    Parameters
+    ----------
+    default : float
+        The demo's length for a reader, in seconds (> 0).
+
+    Returns
+    -------
+    float
+        ``default``, or the environment variable ``STREAMKIT_DEMO_SECONDS`` when it is set to a
+        shorter positive number of seconds (test runs set it; it never lengthens a demo).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``default`` or ``STREAMKIT_DEMO_SECONDS`` is not a positive number of seconds.
+    """
+    if isinstance(default, bool) or not isinstance(default, int | float) or not default > 0:
+        raise InvalidParameterError("default", default, "a number of seconds > 0")
+    text = os.environ.get(DEMO_SECONDS_ENV, "").strip()
+    if not text:
+        return float(default)
+    try:
+        shorter = float(text)
+    except ValueError:
+        shorter = math.nan
+    if not (shorter > 0 and math.isfinite(shorter)):
+        raise InvalidParameterError(DEMO_SECONDS_ENV, text, "a number of seconds > 0, or unset")
+    return min(float(default), shorter)
 
 
 @dataclass(frozen=True)
@@ -56,14 +102,19 @@ class PollReport:
 
     def modeled_calls(self) -> float:
         """The GetRecords calls :func:`streamkit.pricing.polling_read_requests` expects for this run."""
+        import numpy as np
+
         from .pricing import polling_read_requests
 
+        # A float for scalar inputs; np.asarray() types it as something float() takes.
         return float(
-            polling_read_requests(
-                self.shards,
-                self.polls_per_second,
-                hours=self.seconds / 3600,
-                records_per_second=self.records_per_second,
+            np.asarray(
+                polling_read_requests(
+                    self.shards,
+                    self.polls_per_second,
+                    hours=self.seconds / 3600,
+                    records_per_second=self.records_per_second,
+                )
             )
         )
 
@@ -79,7 +130,7 @@ class PollReport:
         }
 
 
-def _full_page(records: list[dict[str, Any]]) -> bool:
+def _full_page(records: Sequence[Mapping[str, Any]]) -> bool:
     """Whether a GetRecords answer was cut by a limit (so more is probably waiting)."""
     if len(records) >= GET_RECORDS_MAX_RECORDS:
         return True
@@ -93,7 +144,7 @@ def poll_stream(
     *,
     polls_per_second: float,
     seconds: float,
-    position: str = "LATEST",
+    position: Literal["LATEST", "TRIM_HORIZON"] = "LATEST",
     on_records: Callable[[list[StreamRecord]], None] | None = None,
 ) -> PollReport:
     """Poll every open shard of a stream at a fixed rate for a while, as a KCL worker does.
@@ -130,7 +181,7 @@ def poll_stream(
     description = describe_stream(backend, stream)
     client = backend.client("dynamodbstreams")
 
-    def iterator(shard_id: str, kind: str) -> str:
+    def iterator(shard_id: str, kind: Literal["LATEST", "TRIM_HORIZON"]) -> str:
         return client.get_shard_iterator(
             StreamArn=description.stream_arn, ShardId=shard_id, ShardIteratorType=kind
         )["ShardIterator"]

@@ -8,17 +8,16 @@ through :func:`streamkit.waiting.poll_until`; shards are read parents first
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeSerializer
 
-from .backends import RUN_TAG, Backend
+from .backends import Backend
 from .errors import (
     InvalidParameterError,
-    NotOwnedError,
     StreamAlreadyEnabledError,
     StreamkitError,
     StreamNotFoundError,
@@ -27,11 +26,14 @@ from .errors import (
 )
 from .events import StreamRecord, StreamViewType, parse_records, records_to_dataframe
 from .limits import GET_RECORDS_MAX_RECORDS, SHARD_ITERATOR_TYPES
+from .ownership import not_owned
 from .shards import lineage_order
 from .waiting import poll_until
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+    from types_boto3_dynamodb.type_defs import TableDescriptionTypeDef
+    from types_boto3_dynamodbstreams.type_defs import StreamDescriptionTypeDef
 
 __all__ = [
     "USERS_TABLE",
@@ -82,6 +84,16 @@ class TableKey:
         for kind in (self.partition_type, self.sort_type):
             if kind not in ("S", "N", "B"):
                 raise InvalidParameterError("key attribute type", kind, ("S", "N", "B"))
+        # Key attribute names: 1 to 255 characters (DynamoDB API model, KeySchemaAttributeName).
+        for label, name in (("partition_key", self.partition_key), ("sort_key", self.sort_key)):
+            if name is None and label == "sort_key":
+                continue
+            if not isinstance(name, str) or not 1 <= len(name) <= 255:
+                raise InvalidParameterError(label, name, "an attribute name of 1 to 255 characters")
+        if self.sort_key == self.partition_key:
+            raise InvalidParameterError(
+                "sort_key", self.sort_key, "a name other than the partition key's, or None"
+            )
 
     def key_schema(self) -> list[dict[str, str]]:
         """``KeySchema`` for CreateTable."""
@@ -229,7 +241,7 @@ def _table_name(backend: Backend, table_name: Any) -> str:
     return backend.name(table_name)
 
 
-def _describe_table(backend: Backend, table_name: str) -> dict[str, Any]:
+def _describe_table(backend: Backend, table_name: str) -> TableDescriptionTypeDef:
     table_name = _table_name(backend, table_name)
     ddb = backend.client("dynamodb")
     try:
@@ -339,6 +351,8 @@ def create_table(
         If a table of that name exists without the kit's ``streamkit-run`` tag.
     """
     table_name = _table_name(backend, table_name)
+    if not isinstance(key, TableKey):
+        raise InvalidParameterError("key", key, "a TableKey, e.g. TableKey('userId')")
     args: dict[str, Any] = {
         "TableName": table_name,
         "KeySchema": key.key_schema(),
@@ -357,8 +371,9 @@ def create_table(
     except ddb.exceptions.ResourceInUseException:
         existing = _describe_table(backend, table_name)
         tags = backend.client("dynamodb").list_tags_of_resource(ResourceArn=existing["TableArn"])
-        if not any(tag["Key"] == RUN_TAG for tag in tags.get("Tags", [])):
-            raise NotOwnedError("table", table_name, RUN_TAG) from None
+        refusal = not_owned(backend, "table", table_name, tags.get("Tags", []))
+        if refusal is not None:
+            raise refusal from None
         if existing["KeySchema"] != key.key_schema():
             raise StreamkitError(
                 f"Table {table_name!r} already exists with key {existing['KeySchema']}, not "
@@ -403,7 +418,7 @@ def delete_table(backend: Backend, table_name: str) -> bool:
 # -- streams ---------------------------------------------------------------------------------------
 
 
-def _current_stream(table: dict[str, Any]) -> tuple[str, str] | None:
+def _current_stream(table: Mapping[str, Any]) -> tuple[str, str] | None:
     spec = table.get("StreamSpecification") or {}
     if spec.get("StreamEnabled") and table.get("LatestStreamArn"):
         return str(table["LatestStreamArn"]), str(spec["StreamViewType"])
@@ -437,6 +452,8 @@ def enable_stream(
     """
     table_name = _table_name(backend, table_name)
     wanted = StreamViewType.parse(view_type)
+    if not isinstance(replace, bool):
+        raise InvalidParameterError("replace", replace, "True or False")
     table = _describe_table(backend, table_name)
     current = _current_stream(table)
     previous = None
@@ -514,7 +531,7 @@ def _stream_arn(backend: Backend, table_or_arn: str) -> str:
 
 def _describe_stream_page(
     backend: Backend, stream_arn: str, exclusive_start_shard_id: str | None = None
-) -> dict[str, Any]:
+) -> StreamDescriptionTypeDef:
     args: dict[str, Any] = {"StreamArn": stream_arn}
     if exclusive_start_shard_id:
         args["ExclusiveStartShardId"] = exclusive_start_shard_id
@@ -633,6 +650,49 @@ def _in_shard(shard: ShardInfo, number: int) -> bool:
     return shard.is_open or number <= int(shard.ending_sequence_number)  # type: ignore[arg-type]
 
 
+def _ancestors(shard: ShardInfo, shards: Sequence[ShardInfo]) -> set[str]:
+    """Ids of the shard's parent, its parent's parent, ... that are in ``shards``."""
+    by_id = {s.shard_id: s for s in shards}
+    found: set[str] = set()
+    parent = shard.parent_shard_id
+    while parent in by_id and parent not in found:
+        found.add(parent)
+        parent = by_id[parent].parent_shard_id
+    return found
+
+
+def _shard_holding(
+    streams: Any, stream_arn: str, shards: Sequence[ShardInfo], position: str, number: int
+) -> ShardInfo | None:
+    """The shard that holds sequence number ``number``.
+
+    Shards of one lineage have disjoint sequence ranges, but parallel shards (one per partition)
+    overlap: when several ranges contain ``number``, each is asked (GetShardIterator refuses a
+    number that is not in the shard with a ``ValidationException``).
+    """
+    candidates = [s for s in shards if _in_shard(s, number)]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    from botocore.exceptions import ClientError
+
+    from .aws_errors import error_code
+
+    for shard in candidates:
+        try:
+            streams.get_shard_iterator(
+                StreamArn=stream_arn,
+                ShardId=shard.shard_id,
+                ShardIteratorType=position,
+                SequenceNumber=str(number),
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ValidationException":
+                raise
+            continue
+        return shard
+    return None
+
+
 def read_records(
     backend: Backend,
     stream: str,
@@ -654,8 +714,9 @@ def read_records(
     position : str
         Where to start: ``TRIM_HORIZON`` (oldest retained record), ``LATEST`` (only records
         written after this call: returns none by itself), ``AT_SEQUENCE_NUMBER`` or
-        ``AFTER_SEQUENCE_NUMBER`` (with ``sequence_number``; the shard holding it is found, and
-        every later shard is read too).
+        ``AFTER_SEQUENCE_NUMBER`` (with ``sequence_number``; the shard holding it is found and
+        read from there, its child shards whole, and the other shards of the stream from their
+        first record with a later sequence number).
     sequence_number : str, optional
         For the two ``*_SEQUENCE_NUMBER`` positions.
     limit : int, optional
@@ -720,8 +781,9 @@ def _read_once(
     limit: int | None,
     max_empty_polls: int,
 ) -> RecordBatch:
-    if position not in SHARD_ITERATOR_TYPES:
-        raise InvalidParameterError("position", position, SHARD_ITERATOR_TYPES)
+    positions = tuple(p for p in SHARD_ITERATOR_TYPES if p != "AT_TIMESTAMP")  # needs a Timestamp
+    if position not in positions:
+        raise InvalidParameterError("position", position, positions)
     at_sequence = position in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")
     if at_sequence != (sequence_number is not None):
         raise InvalidParameterError(
@@ -738,26 +800,38 @@ def _read_once(
 
     description = describe_stream(backend, stream)
     shards = lineage_order(description.shards)
-    plan: list[tuple[ShardInfo, dict[str, str]]] = []
+    streams = backend.client("dynamodbstreams")
+    # (shard, how to start it, the sequence number its records must pass: other lineages' shards)
+    plan: list[tuple[ShardInfo, dict[str, Any], int | None]] = []
     if at_sequence:
         number = int(sequence_number)  # type: ignore[arg-type]
-        start = next((i for i, s in enumerate(shards) if _in_shard(s, number)), None)
-        if start is None:
+        holder = _shard_holding(streams, description.stream_arn, shards, position, number)
+        if holder is None:
             raise InvalidParameterError(
                 "sequence_number",
                 sequence_number,
                 f"a sequence number within one of the {len(shards)} shards of {description.stream_arn}",
             )
-        plan.append((shards[start], {"ShardIteratorType": position, "SequenceNumber": str(number)}))
-        plan += [(s, {"ShardIteratorType": "TRIM_HORIZON"}) for s in shards[start + 1 :]]
+        ancestors = _ancestors(holder, shards)
+        # the record's own shard from it on; its descendants whole; the other lineages' shards
+        # from the first record written after it (sequence numbers grow with time: INFERRED)
+        threshold = number - 1 if position == "AT_SEQUENCE_NUMBER" else number
+        for s in shards:
+            if s is holder:
+                plan.append(
+                    (s, {"ShardIteratorType": position, "SequenceNumber": str(number)}, None)
+                )
+            elif s.shard_id not in ancestors and (
+                s.is_open or int(s.ending_sequence_number) > threshold  # type: ignore[arg-type]
+            ):
+                plan.append((s, {"ShardIteratorType": "TRIM_HORIZON"}, threshold))
     elif position == "LATEST":
-        plan = [(s, {"ShardIteratorType": "LATEST"}) for s in shards if s.is_open]
+        plan = [(s, {"ShardIteratorType": "LATEST"}, None) for s in shards if s.is_open]
     else:
-        plan = [(s, {"ShardIteratorType": "TRIM_HORIZON"}) for s in shards]
+        plan = [(s, {"ShardIteratorType": "TRIM_HORIZON"}, None) for s in shards]
 
-    streams = backend.client("dynamodbstreams")
     batch = RecordBatch()
-    for shard, how in plan:
+    for shard, how, after in plan:
         if limit is not None and len(batch) >= limit:
             break
         iterator: str | None = streams.get_shard_iterator(
@@ -773,7 +847,10 @@ def _read_once(
                     break
             response = streams.get_records(ShardIterator=iterator, Limit=wanted)
             batch.get_records_calls += 1
-            batch.records.extend(parse_records(response["Records"]))
+            kept = response["Records"]
+            if after is not None:
+                kept = [r for r in kept if int(r["dynamodb"]["SequenceNumber"]) > after]
+            batch.records.extend(parse_records(kept))
             iterator = response.get("NextShardIterator")
             if response["Records"]:
                 empty = 0

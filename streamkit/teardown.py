@@ -34,12 +34,13 @@ from .backends import DEFAULT_PREFIX, RUN_TAG, Backend
 from .checks import check_bool, function_of
 from .errors import StreamkitError, TeardownError
 from .functions import function_log_group
-from .ownership import as_tag_dict, bucket_tags, role_tags, topic_tags
+from .ownership import as_tag_dict, bucket_tags, is_kit_run_id, role_tags, topic_tags
 from .streams import delete_table
 from .triggers import delete_trigger
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+    from types_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 __all__ = ["main", "teardown"]
 
@@ -58,7 +59,7 @@ def _delete_role_and_policies(backend: Backend, name: str) -> None:
 def _empty_and_delete_bucket(backend: Backend, bucket: str) -> None:
     s3 = backend.client("s3")
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        objects = [
+        objects: list[ObjectIdentifierTypeDef] = [
             {"Key": o["Key"], "VersionId": o["VersionId"]}
             for o in page.get("Versions", []) + page.get("DeleteMarkers", [])
         ]
@@ -76,6 +77,7 @@ class _Found:
     tags: dict[str, str]
     delete: Callable[[], object]
     function: str | None = None  # a mapping's function
+    read_tags: Callable[[], Any] | None = None  # its tags now (read again right before deleting)
 
 
 def _discover(backend: Backend) -> list[_Found]:
@@ -88,11 +90,13 @@ def _discover(backend: Backend) -> list[_Found]:
     prefix = backend.prefix
     found: list[_Found] = []
 
+    # Called with no arguments. `...`: mypy infers no type for a lambda with a default argument
+    # (`lambda arn=arn: ...`) against `Callable[[], ...]` (python/mypy#15459).
     def add(
         kind: str,
         name: str,
-        read_tags: Callable[[], Any],
-        delete: Callable[[], object],
+        read_tags: Callable[..., Any],
+        delete: Callable[..., object],
         function: str | None = None,
     ) -> None:
         try:
@@ -102,7 +106,7 @@ def _discover(backend: Backend) -> list[_Found]:
             if is_gone(exc) or error_code(exc) == "404":
                 return
             raise
-        found.append(_Found(kind, name, tags, delete, function))
+        found.append(_Found(kind, name, tags, delete, function, read_tags))
 
     lam = backend.client("lambda")
     functions = [
@@ -201,6 +205,9 @@ def _discover(backend: Backend) -> list[_Found]:
                     ).get("Tags", []),
                     lambda name=name: delete_table(backend, name),
                 )
+    # Within a kind, by name: the report reads the same whatever order a service lists in.
+    rank = {kind: i for i, kind in enumerate(dict.fromkeys(f.kind for f in found))}
+    found.sort(key=lambda f: (rank[f.kind], f.name))
     return found
 
 
@@ -212,9 +219,11 @@ def teardown(backend: Backend, *, dry_run: bool = False, all_runs: bool = False)
     tables) for names with the backend's prefix, and deletes those whose ``streamkit-run`` tag is
     this backend's run id, in dependency order: mappings (waiting until they are gone), functions,
     log groups, roles (inline policies first), queues, topics, buckets (emptied first), tables.
-    A resource without the tag is never deleted, whatever its name. Because it lists rather than
-    remembers, it also works after a kernel restart: ``connect(..., run_id=<earlier run>)``, or
-    ``all_runs=True`` for every run.
+    A resource without the tag is never deleted, whatever its name, nor one whose tag names
+    another run. Each resource's tag is read again right before it is deleted: one deleted and
+    re-created meanwhile without the tag (or with another run's) is kept. Because it lists rather
+    than remembers, it also works after a kernel restart: ``connect(..., run_id=<earlier run>)``,
+    or ``all_runs=True`` for every run.
 
     Parameters
     ----------
@@ -222,14 +231,19 @@ def teardown(backend: Backend, *, dry_run: bool = False, all_runs: bool = False)
     dry_run : bool
         Only report what would be deleted.
     all_runs : bool
-        Delete what any streamkit run created (with this prefix), not only this run.
+        Delete what any streamkit run created (with this prefix), not only this run: resources
+        whose tag is a run id of the kit's format (``YYYYMMDD-HHMMSS-xxxx``, as
+        :func:`~streamkit.backends.new_run_id` makes them); any other value is not one the kit
+        wrote, and is kept.
 
     Returns
     -------
     pandas.DataFrame
         One row per resource found: ``kind``, ``name`` (a mapping's UUID), ``run`` (its tag, or
         ``""``) and ``action``: ``"deleted"``, ``"already gone"``, ``"would delete"``,
-        ``"kept: not created by streamkit"`` (no tag) or ``"kept: another run"``.
+        ``"kept: not created by streamkit"`` (no tag), ``"kept: another run"``, ``"kept: not a
+        streamkit run id"`` (``all_runs`` and a tag value the kit never writes) or ``"kept:
+        changed since it was listed"`` (its tag changed before it could be deleted).
 
     Raises
     ------
@@ -254,6 +268,8 @@ def teardown(backend: Backend, *, dry_run: bool = False, all_runs: bool = False)
             action = "kept: not created by streamkit"
         elif not all_runs and run != backend.run_id:
             action = "kept: another run"
+        elif all_runs and not is_kit_run_id(run):
+            action = "kept: not a streamkit run id"  # a tag streamkit never writes: forged
         elif dry_run:
             action = "would delete"
         elif item.kind == "function" and item.name in blocked:
@@ -261,13 +277,17 @@ def teardown(backend: Backend, *, dry_run: bool = False, all_runs: bool = False)
             failures.append(item.name)
         else:
             try:
-                done = _deleted(item.delete)
+                now = _tags_now(item)
+                if now is None:
+                    action = "already gone"
+                elif now.get(RUN_TAG, "") != run:  # re-created meanwhile, not (or not so) tagged
+                    action = "kept: changed since it was listed"
+                else:
+                    action = "deleted" if _deleted(item.delete) else "already gone"
             except ClientError as exc:
                 action = f"failed: {error_code(exc)}: {error_message(exc)}"
             except (StreamkitError, WaiterError) as exc:  # a wait for the deletion timed out
                 action = f"failed: {type(exc).__name__}: {exc}"
-            else:
-                action = "deleted" if done else "already gone"
             if action.startswith("failed"):
                 failures.append(item.name)
                 if item.function is not None:
@@ -277,6 +297,18 @@ def teardown(backend: Backend, *, dry_run: bool = False, all_runs: bool = False)
     if failures:
         raise TeardownError(failures, report)
     return report
+
+
+def _tags_now(item: _Found) -> dict[str, str] | None:
+    """The resource's tags read again, right before it is deleted; None if it is gone."""
+    if item.read_tags is None:
+        return item.tags
+    try:
+        return as_tag_dict(item.read_tags())
+    except ClientError as exc:
+        if is_gone(exc) or error_code(exc) == "404":
+            return None
+        raise
 
 
 def _deleted(delete: Callable[[], object]) -> bool:
@@ -340,13 +372,15 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "streamkit teardown")
         report = teardown(backend, dry_run=not args.yes, all_runs=args.all_runs)
     except (StreamkitError, BotoCoreError, ClientError) as exc:
         print(f"error: {exc}")
-        report = getattr(exc, "report", None)
-        if report is not None:
-            print(report.to_string(index=False))
+        partial = getattr(exc, "report", None)
+        if partial is not None:
+            print(partial.to_string(index=False))
         return 1
     if report.empty:
         print(f"Nothing named {backend.prefix}* was found.")
         return 0
+    runs = sorted({run for run in report["run"] if run})
+    print(f"Runs found: {', '.join(runs) if runs else 'none'}")
     print(report.to_string(index=False))
     pending = int((report["action"] == "would delete").sum())
     if pending:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +55,10 @@ from .waiting import poll_until
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+    from types_boto3_lambda.type_defs import (
+        EventSourceMappingConfigurationResponseTypeDef,
+        EventSourceMappingConfigurationTypeDef,
+    )
 
 __all__ = [
     "Trigger",
@@ -76,9 +80,13 @@ _DISABLED_STATES = ("Disabled", "Disabling")
 _FIRST_POLL_PROGRESS_S = 15.0
 
 
-def _poll_delay(backend: Backend) -> float:
-    """Seconds between state polls: the embedded backend answers at once, AWS takes seconds."""
-    return 0.25 if backend.is_local else 2.0
+def _poll_delay(backend: Backend) -> float | Callable[[int], float]:
+    """Seconds between state polls: AWS takes seconds (every 2 s); the embedded backend's Lambda
+    service moves a mapping on within milliseconds, so it is asked again after 5 ms, then less
+    and less often (at most every 0.25 s)."""
+    if backend.is_local:
+        return lambda attempt: min(0.25, 0.005 * 2**attempt)
+    return 2.0
 
 
 def _check_stream_arn(value: Any) -> str:
@@ -336,7 +344,7 @@ def _differences(existing: Trigger, wanted: Mapping[str, Any]) -> dict[str, tupl
     return diff
 
 
-def _get_mapping(backend: Backend, uuid: str) -> dict[str, Any]:
+def _get_mapping(backend: Backend, uuid: str) -> EventSourceMappingConfigurationResponseTypeDef:
     lam = backend.client("lambda")
     try:
         return lam.get_event_source_mapping(UUID=uuid)
@@ -346,12 +354,12 @@ def _get_mapping(backend: Backend, uuid: str) -> dict[str, Any]:
 
 def _wait_state(
     backend: Backend, uuid: str, wanted: Sequence[str], timeout_s: float
-) -> dict[str, Any]:
+) -> EventSourceMappingConfigurationResponseTypeDef:
     """Poll GetEventSourceMapping until its State is one of ``wanted``; bounded by ``timeout_s``."""
     shown = None
-    last: dict[str, Any] = {}
+    last: Mapping[str, Any] = {}
 
-    def probe() -> dict[str, Any] | None:
+    def probe() -> EventSourceMappingConfigurationResponseTypeDef | None:
         nonlocal shown, last
         response = last = _get_mapping(backend, uuid)
         state, reason = response.get("State"), response.get("StateTransitionReason")
@@ -385,7 +393,9 @@ def _wait_state(
     )
 
 
-def _existing_for(backend: Backend, function_name: str, stream_arn: str) -> list[dict[str, Any]]:
+def _existing_for(
+    backend: Backend, function_name: str, stream_arn: str
+) -> list[EventSourceMappingConfigurationTypeDef]:
     lam = backend.client("lambda")
     try:
         return [
@@ -399,7 +409,9 @@ def _existing_for(backend: Backend, function_name: str, stream_arn: str) -> list
         raise FunctionNotFoundError(function_name) from None
 
 
-def _create_mapping(backend: Backend, request: dict[str, Any]) -> dict[str, Any]:
+def _create_mapping(
+    backend: Backend, request: dict[str, Any]
+) -> EventSourceMappingConfigurationResponseTypeDef:
     """CreateEventSourceMapping, retried (AWS only) while a new role's permissions propagate.
 
     The messages retried are those the Terraform AWS provider retries for the same reason
@@ -568,6 +580,8 @@ def create_trigger(
     except lam.exceptions.ResourceNotFoundException as exc:
         raise FunctionNotFoundError(function_name) from exc
     except lam.exceptions.InvalidParameterValueException as exc:
+        if error_message(exc) == "Function does not exist":  # AWS's answer for a missing function
+            raise FunctionNotFoundError(function_name) from exc
         if "Stream not found" not in error_message(exc):
             raise
         raise StreamNotFoundError(
@@ -702,13 +716,17 @@ def update_trigger(
     client = backend.client("lambda")
     busy: list[ClientError] = []
 
-    def update() -> dict[str, Any] | None:
+    def update() -> EventSourceMappingConfigurationResponseTypeDef | None:
         try:
             return client.update_event_source_mapping(UUID=uuid, **request)
         except client.exceptions.ResourceNotFoundException as exc:
             if "Function" in error_message(exc) and function_name is not None:
                 raise FunctionNotFoundError(function_name) from exc
             raise TriggerNotFoundError(uuid) from exc
+        except client.exceptions.InvalidParameterValueException as exc:
+            if error_message(exc) == "Function does not exist" and function_name is not None:
+                raise FunctionNotFoundError(function_name) from exc
+            raise
         except client.exceptions.ResourceInUseException as exc:
             # A mapping that is being created or changed takes no update yet: wait for it.
             busy[:] = [exc]
@@ -804,7 +822,7 @@ def delete_trigger(
     if not existed:
         return False
     if wait:
-        last: dict[str, Any] = {}
+        last: Mapping[str, Any] = {}
 
         def gone() -> bool | None:
             nonlocal last
@@ -838,7 +856,7 @@ def list_triggers(
 
     Mappings of other event sources (SQS, Kinesis...) are left out.
     """
-    args: dict[str, str] = {}
+    args: dict[str, Any] = {}
     if function_name is not None:
         check_function_name("function_name", function_name, arn_ok=True)
         args["FunctionName"] = function_name = backend.name(function_name)

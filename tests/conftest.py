@@ -5,6 +5,7 @@ Helper functions and classes the tests import live in helpers.py."""
 from __future__ import annotations
 
 import itertools
+import time
 from typing import Any
 
 import pytest
@@ -45,7 +46,7 @@ def make_table(aws):
         range_key: tuple[str, str] | None = None,
         client: Any = None,
     ) -> str:
-        name = f"t{next(_names)}"
+        name = f"t{next(_names):02d}"  # DynamoDB names have 3 characters at least
         keys = [hash_key] + ([range_key] if range_key else [])
         args: dict[str, Any] = {
             "TableName": name,
@@ -90,9 +91,26 @@ def deploy(aws):
             Code={"ZipFile": zip_source(source)},
             Timeout=timeout,
         )
+        deployed.append(name)
         return name
 
-    return deploy
+    deployed: list[str] = []
+    yield deploy
+    # Leave nothing behind: some tests list every mapping of the shared backend.
+    for name in deployed:
+        try:
+            mappings = lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]
+        except lam.exceptions.ResourceNotFoundException:
+            continue
+        for mapping in mappings:
+            for _ in range(500):  # a mapping still Creating or Updating cannot be deleted yet
+                try:
+                    lam.delete_event_source_mapping(UUID=mapping["UUID"])
+                    break
+                except lam.exceptions.ResourceInUseException:
+                    time.sleep(0.01)
+                except lam.exceptions.ResourceNotFoundException:
+                    break
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
@@ -54,6 +53,7 @@ STREAM_ARN = TABLE_ARN + "/stream/2026-11-27T10:00:00.000"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{STUB_PREFIX}fn-role"
 FN = STUB_PREFIX + "fn"
 FN_GROUP = f"/aws/lambda/{FN}"
+OTHER_RUN = "20261127-090000-0a0b"  # another run, in the format new_run_id makes
 
 
 _runs = itertools.count(1)
@@ -351,7 +351,7 @@ def _walkthrough_then_teardown(aws: Any, kit: Any, prefix: str) -> None:
 
     # Look-alikes: untagged, with the same prefix; and what another run of the kit made.
     untagged = _look_alikes(kit, prefix)
-    other = LocalView(aws, prefix, run_id="other-run")
+    other = LocalView(aws, prefix, run_id=OTHER_RUN)  # kit-format run id: --all-runs takes it
     other_role = create_execution_role(other, "old", users_arn)
     old = deploy_function(other, "old", FUNCTIONS / "log_event", role_arn=other_role.arn)
     other_queue = create_failure_destination(other, "sqs", "old")
@@ -371,7 +371,7 @@ def _walkthrough_then_teardown(aws: Any, kit: Any, prefix: str) -> None:
     assert rows(planned) == (
         {(kind, name, run, "would delete") for kind, name in this_run}
         | {(kind, name, "", "kept: not created by streamkit") for kind, name in untagged}
-        | {(kind, name, "other-run", "kept: another run") for kind, name in other_run}
+        | {(kind, name, OTHER_RUN, "kept: another run") for kind, name in other_run}
     )
 
     done = teardown(kit)
@@ -382,14 +382,14 @@ def _walkthrough_then_teardown(aws: Any, kit: Any, prefix: str) -> None:
     assert rows(done) == (
         {(kind, name, run, "deleted") for kind, name in this_run}
         | {(kind, name, "", "kept: not created by streamkit") for kind, name in untagged}
-        | {(kind, name, "other-run", "kept: another run") for kind, name in other_run}
+        | {(kind, name, OTHER_RUN, "kept: another run") for kind, name in other_run}
     )
     assert inventory(kit, prefix) == untagged | other_run
     assert kit.client("s3").list_objects_v2(Bucket=f"{prefix}mine").get("KeyCount", 0) == 0
 
     everything = teardown(kit, all_runs=True)
     assert rows(everything) == (
-        {(kind, name, "other-run", "deleted") for kind, name in other_run}
+        {(kind, name, OTHER_RUN, "deleted") for kind, name in other_run}
         | {(kind, name, "", "kept: not created by streamkit") for kind, name in untagged}
     )
     assert inventory(kit, prefix) == untagged  # never the untagged ones
@@ -670,9 +670,7 @@ def _throttled(status: int, body: dict[str, Any] | str, content_type: str) -> AW
 def aws_kind(aws, monkeypatch):
     """A kind-"aws" backend (AWS's retry settings, progress on) whose calls reach the embedded
     backend; botocore's backoff between retries is recorded instead of slept."""
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
+    session = aws.session  # the embedded backend answers only its own credentials
     backend = RemoteBackend(
         "aws", "us-east-1", aws.endpoint_url, session, prefix=unique_prefix("t")
     )

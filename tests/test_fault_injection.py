@@ -1,5 +1,5 @@
-"""Fault injection: over 10,000 writes across many keys while the function randomly raises, times
-out and crashes its worker. Afterwards every record of the stream was processed (at least once, in
+"""Fault injection: many writes across many keys while the function randomly raises, times out
+and crashes its worker. Afterwards every record of the stream was processed (at least once, in
 order per key and per shard) or is in the on-failure destination: none lost, none out of order.
 
 AWS's rules (AWS-FACTS §2.2–2.4): at-least-once delivery, in-order processing per shard, a failed
@@ -9,7 +9,9 @@ to the on-failure destination.
 
 Run with ``pytest -s`` to see the figures (records, invocations, retries, duplicates, discards,
 crashes, timeouts, wall time); every assertion message carries them too.
-``bench/bench_fault_injection.py`` runs the same scenario several times and prints its figures.
+The test runs :data:`SMALL` (1,200 writes, every kind of fault); ``bench/bench_fault_injection.py``
+runs :data:`FULL` (over 10,000 writes, the same faults) several times and prints its figures. Both
+go through the same checks.
 """
 
 from __future__ import annotations
@@ -26,28 +28,67 @@ from typing import Any
 import pytest
 from helpers import zip_source
 
-KEYS = 400  # distinct partition keys
-ROUNDS = 26  # writes per key, versions v = 0 .. ROUNDS - 1: KEYS * ROUNDS >= 10,000 writes
+
+@dataclass(frozen=True)
+class Scenario:
+    """The writes, the mapping and the faults every invocation may meet (see FUNCTION)."""
+
+    keys: int  # distinct partition keys
+    rounds: int  # writes per key, versions v = 0 .. rounds - 1
+    mapping_after: int  # requests written before the mapping is created: a backlog, then tailing
+    roll_after: tuple[int, ...]  # requests after which the shard is rolled: parent, child, ...
+    batch_size: int
+    #: (key index, version) of the records the function always fails on: each must end up
+    #: discarded (bisected down to itself, retried RETRIES times, sent to the destination)
+    poison: frozenset[tuple[int, int]]
+    #: (key index, version) -> the fault of the first invocation whose batch holds that record, so
+    #: that each kind of fault happens in every run (on top of the random ones)
+    first_time_faults: dict[tuple[int, int], str]
+
+    @property
+    def writes(self) -> int:
+        return self.keys * self.rounds
+
+
 PER_REQUEST = 25  # BatchWriteItem's maximum; the keys of one request are distinct
-MAPPING_AFTER = 100  # requests written before the mapping is created: a backlog, then tailing
-ROLL_AFTER = (
-    180,
-    300,
-)  # requests after which the stream's shard is rolled: parent, child, grandchild
-BATCH_SIZE = 100
 RETRIES = 2  # MaximumRetryAttempts
 TIMEOUT_S = 1  # the function's timeout: what a timed-out invocation costs, about
-#: (key index, version) of the records the function always fails on: each must end up discarded
-POISON = {(7, 3), (88, 9), (160, 13), (251, 17), (333, 22)}
-#: (key index, version) -> the fault of the first invocation whose batch holds that record, so that
-#: each kind of fault happens in every run (on top of the random ones)
-FIRST_TIME_FAULTS = {
-    (40, 2): "crash before",
-    (120, 8): "timeout after",
-    (210, 14): "crash after",
-    (300, 20): "timeout before",
-    (390, 24): "raise after",
-}
+
+#: Over 10,000 writes (bench/bench_fault_injection.py runs it, several times).
+FULL = Scenario(
+    keys=400,
+    rounds=26,
+    mapping_after=100,
+    roll_after=(180, 300),
+    batch_size=100,
+    poison=frozenset({(7, 3), (88, 9), (160, 13), (251, 17), (333, 22)}),
+    first_time_faults={
+        (40, 2): "crash before",
+        (120, 8): "timeout after",
+        (210, 14): "crash after",
+        (300, 20): "timeout before",
+        (390, 24): "raise after",
+    },
+)
+#: The same faults (every kind at least once, random ones at the same rates, poison records
+#: bisected out and discarded, two shard roll-overs, a backlog then tailing) over 1,200 writes: the
+#: test's scenario, a few seconds long.
+SMALL = Scenario(
+    keys=100,
+    rounds=12,
+    mapping_after=12,
+    roll_after=(24, 36),
+    batch_size=50,
+    poison=frozenset({(7, 3), (81, 9)}),
+    first_time_faults={
+        (10, 1): "crash before",
+        (30, 4): "timeout after",
+        (50, 6): "crash after",
+        (70, 8): "timeout before",
+        (90, 10): "raise after",
+    },
+)
+assert FULL.writes >= 10_000
 
 # Each invocation draws its fate: raise, crash its worker (os._exit) or sleep past its timeout, half
 # of the time before printing its batch (nothing done), half after it (duplicates to come).
@@ -119,15 +160,15 @@ def _key(index: int) -> str:
     return f"key-{index:04d}"
 
 
-def _requests() -> list[list[dict[str, Any]]]:
+def _requests(scenario: Scenario) -> list[list[dict[str, Any]]]:
     """The writes as BatchWriteItem requests: round after round, 25 distinct keys a request."""
     requests = []
-    for version in range(ROUNDS):
-        for start in range(0, KEYS, PER_REQUEST):
+    for version in range(scenario.rounds):
+        for start in range(0, scenario.keys, PER_REQUEST):
             items = []
-            for index in range(start, min(KEYS, start + PER_REQUEST)):
+            for index in range(start, min(scenario.keys, start + PER_REQUEST)):
                 item = {"pk": {"S": _key(index)}, "v": {"N": str(version)}, "pad": {"S": "x" * 40}}
-                if (index, version) in POISON:
+                if (index, version) in scenario.poison:
                     item["poison"] = {"BOOL": True}
                 items.append({"PutRequest": {"Item": item}})
             requests.append(items)
@@ -200,6 +241,7 @@ def _queue_messages(aws: Any, url: str, expected: int, timeout: float = 10.0) ->
 class Run:
     """What one run of the scenario produced: the truth, the logs, the destination, the state."""
 
+    scenario: Scenario = FULL
     written: int = 0
     truth: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
@@ -213,10 +255,10 @@ class Run:
     figures: dict[str, Any] = field(default_factory=dict)
 
 
-def run_scenario(aws: Any, settle_timeout: float = 75.0) -> Run:
+def run_scenario(aws: Any, scenario: Scenario = FULL, settle_timeout: float = 75.0) -> Run:
     """Create a table, a faulty function, an SQS on-failure destination and a mapping; write the
     records; wait for the trigger to settle; collect everything the checks need."""
-    run = Run(began=time.monotonic())
+    run = Run(scenario=scenario, began=time.monotonic())
     ddb, lam, sqs = aws.client("dynamodb"), aws.client("lambda"), aws.client("sqs")
     n = next(_names)
     table = f"faults-{n}-{time.time_ns()}"
@@ -232,7 +274,7 @@ def run_scenario(aws: Any, settle_timeout: float = 75.0) -> Run:
     ]["Arn"]
     function = f"{table}-fn"
     fault_dir = tempfile.mkdtemp(prefix="streamkit-faults-")
-    first_time = [[[_key(i), v], kind] for (i, v), kind in FIRST_TIME_FAULTS.items()]
+    first_time = [[[_key(i), v], kind] for (i, v), kind in scenario.first_time_faults.items()]
     lam.create_function(
         FunctionName=function,
         Runtime="python3.12",
@@ -251,22 +293,22 @@ def run_scenario(aws: Any, settle_timeout: float = 75.0) -> Run:
     uuid = None
     aws.set_poll_interval(0.01)
     try:
-        requests = _requests()
+        requests = _requests(scenario)
         for number, items in enumerate(requests, start=1):
             left = ddb.batch_write_item(RequestItems={table: items}).get("UnprocessedItems")
             assert not left, f"request {number}: unprocessed items {left}"
             run.written += len(items)
-            if number == MAPPING_AFTER:
+            if number == scenario.mapping_after:
                 uuid = lam.create_event_source_mapping(
                     FunctionName=function,
                     EventSourceArn=stream,
                     StartingPosition="TRIM_HORIZON",
-                    BatchSize=BATCH_SIZE,
+                    BatchSize=scenario.batch_size,
                     MaximumRetryAttempts=RETRIES,
                     BisectBatchOnFunctionError=True,
                     DestinationConfig={"OnFailure": {"Destination": queue_arn}},
                 )["UUID"]
-            if number in ROLL_AFTER:
+            if number in scenario.roll_after:
                 aws.roll_shards(table)
         run.wrote_in = time.monotonic() - run.began
         aws.settle(timeout=settle_timeout)
@@ -302,7 +344,10 @@ def check(run: Run) -> dict[str, Any]:
         shard_records[shard].append(sequence)
         image = record["dynamodb"]["NewImage"]
         key_version[sequence] = (image["pk"]["S"], int(image["v"]["N"]))
-    poison = {s for s, (k, v) in key_version.items() if (int(k.split("-")[1]), v) in POISON}
+    scenario = run.scenario
+    poison = {
+        s for s, (k, v) in key_version.items() if (int(k.split("-")[1]), v) in scenario.poison
+    }
 
     # what the function did, from its logs
     processed = sorted(_tagged(run.lines, "PROCESSED"), key=lambda b: b["t"])
@@ -360,8 +405,9 @@ def check(run: Run) -> dict[str, Any]:
 
     # nothing lost, nothing made up
     records = set(index_of)
-    assert run.written == len(run.truth) >= 10_000, report  # one stream record per write
-    assert len(poison) == len(POISON), report
+    # one stream record per write
+    assert run.written == len(run.truth) == scenario.writes, report
+    assert len(poison) == len(scenario.poison), report
     lost = records - set(deliveries) - set(discarded)
     assert not lost, f"{len(lost)} record(s) lost: {sorted(lost)[:20]}; {report}"
     assert set(deliveries) <= records and set(discarded) <= records, report
@@ -435,4 +481,4 @@ def check(run: Run) -> dict[str, Any]:
 
 @pytest.mark.slow
 def test_faults_lose_nothing_and_keep_order_per_key(aws):
-    check(run_scenario(aws))
+    check(run_scenario(aws, SMALL))

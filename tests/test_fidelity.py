@@ -581,8 +581,12 @@ def test_concurrent_writers_get_distinct_ordered_sequence_numbers(aws, make_tabl
     ddb = aws.client("dynamodb")
 
     def writer(prefix: str) -> None:
+        keys = aws.credentials  # a session of its own per thread, with the run's credentials
         client = boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=aws.region
+            aws_access_key_id=keys.access_key_id,
+            aws_secret_access_key=keys.secret_access_key,
+            aws_session_token=keys.session_token,
+            region_name=aws.region,
         ).client("dynamodb", endpoint_url=aws.endpoint_url)
         for n in range(25):
             client.put_item(TableName=table, Item={"pk": {"S": f"{prefix}{n}"}})

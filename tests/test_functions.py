@@ -101,7 +101,9 @@ def test_deploy_creates_then_leaves_unchanged_then_updates(kit, tmp_path):
         ({"handler": "missing.handler"}, "handler"),
         ({"handler": "app." + "h" * 128}, "handler"),
         ({"runtime": "python3.10"}, "runtime"),
-        ({"runtime": "nodejs20.x"}, "runtime"),
+        ({"runtime": "java21"}, "runtime"),
+        ({"runtime": "nodejs22.x"}, "handler"),  # app.handler: no app.js (nor .mjs, .cjs) there
+        ({"runtime": "nodejs22.x", "handler": "../index.handler"}, "handler"),
         ({"name": "f" * 65}, "name"),
         ({"name": "f" * (65 - len(STUB_PREFIX))}, "name"),  # too long with the prefix
         ({"name": "my function"}, "name"),
@@ -132,7 +134,7 @@ def test_deploy_arguments_are_validated_before_any_call(stubbed, tmp_path, kwarg
         {"timeout_s": 900},
         {"name": "f" * (64 - len(STUB_PREFIX))},  # 64 with the prefix
         {"name": STUB_PREFIX + "f" * (64 - len(STUB_PREFIX))},  # the prefix is not added twice
-        {"runtime": "python3.11"},
+        {"runtime": "python3.12"},
         {"runtime": "python3.13"},
         {"environment": {"KEY": "v" * 4093}},
         {"description": "d" * 256},
@@ -304,13 +306,7 @@ def _user(user_id: str, firstname: str, email: str | None = None) -> dict[str, A
 @pytest.fixture
 def welcome(aws, monkeypatch):
     """The welcome_email module, its boto3 client pointed at the embedded SES."""
-    for key, value in {
-        "AWS_ENDPOINT_URL": aws.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": aws.region,
-        "AWS_REGION": aws.region,
-    }.items():
+    for key, value in aws.cli_env().items():  # the embedded backend answers only its own keys
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("SENDER", raising=False)
     return _load("welcome_email")

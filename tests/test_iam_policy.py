@@ -1,10 +1,12 @@
 """docs/iam/streamkit-user-policy.json covers every AWS call the walkthrough makes (issue 6).
 
 Each kit resource has the name prefix ``streamkit-``, so the policy is scoped to it wherever AWS
-allows resource-level permissions. The coverage test runs every notebook top to bottom against the
-embedded backend reached through its URL (as it would reach real AWS), collects every
-``service:Operation`` the kit called (``Backend.api_calls``), maps each to the IAM actions it needs
-and checks that the policy allows them.
+allows resource-level permissions. The coverage test takes every ``service:Operation`` the notebooks
+called (``Backend.api_calls``) when run top to bottom against the embedded backend, maps each to
+the IAM actions it needs and checks that the policy allows them. Under ``make test`` the calls are
+those of the nbval run (each notebook's kernel reports them after its last cell: ``conftest.py``);
+run without the notebooks, the test runs them itself, against the embedded backend reached through
+its URL (as it would reach real AWS).
 
 Actions, resource types and condition keys: the Service Authorization Reference,
 https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
@@ -94,6 +96,7 @@ IAM_ACTIONS: dict[str, tuple[str, ...]] = {
         "lambda:UpdateFunctionCode",
         "logs:DeleteLogGroup",
         "logs:DescribeLogGroups",
+        "logs:DescribeLogStreams",
         "logs:FilterLogEvents",
         "logs:ListTagsForResource",
         "s3:DeleteBucket",
@@ -402,14 +405,52 @@ def _teardown_everything_with_the_prefix(aws: Any) -> None:
         aws.prefix = saved
 
 
-def test_the_policy_allows_every_call_of_the_walkthrough(aws, fast_polling, monkeypatch):
-    """Run notebooks/ 01..05 top to bottom in a kernel, against the embedded backend's URL (the
-    triggers really fire there), and check the policy allows every call they made."""
+def test_the_policy_allows_every_call_of_the_walkthrough(
+    aws, fast_polling, monkeypatch, walkthrough_reports
+):
+    """Every call notebooks/ 01..05 make, run top to bottom in kernels against the embedded backend
+    (the triggers really fire there), is allowed by the policy.
+
+    When this session runs the notebooks under nbval, their kernels report the calls they made
+    (``conftest.py``): the notebooks are not run a second time. Otherwise (``make test-unit``, or
+    this file alone) they run here, reaching the embedded backend by its URL."""
+    assert NOTEBOOKS, "no notebooks found"
+    reports = walkthrough_reports([path.name for path in NOTEBOOKS])
+    if reports is None:
+        calls, left = _run_the_walkthrough(aws, monkeypatch)
+    else:
+        calls, left = Counter(), set()
+        for report in reports:
+            assert "error" not in report, f"{report['notebook']}: {report['error']}"
+            # under nbval, the notebook took the embedded backend from STREAMKIT_BACKEND=local
+            assert report["kind"] == "local", report["notebook"]
+            calls.update(report["calls"])
+            left |= {(report["notebook"], *item) for item in report["left"]}
+    assert left == set(), f"the walkthrough's teardown cells left {sorted(left)}"
+    for expected in (
+        "dynamodb:CreateTable",
+        "dynamodbstreams:GetRecords",
+        "iam:CreateRole",
+        "lambda:CreateEventSourceMapping",
+        "lambda:CreateFunction",
+        "logs:FilterLogEvents",
+    ):
+        assert calls[expected] > 0, f"the walkthrough never called {expected}: {sorted(calls)}"
+
+    print("API calls of the walkthrough:", json.dumps(dict(sorted(calls.items())), indent=1))
+    _assert_policy_allows(calls)
+
+
+def _run_the_walkthrough(aws: Any, monkeypatch: Any) -> tuple[Counter[str], set[Any]]:
+    """Run every notebook in a kernel against the embedded backend's URL: the calls they made,
+    and what their teardown cells left behind."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    assert NOTEBOOKS, "no notebooks found"
     monkeypatch.setenv("STREAMKIT_BACKEND", aws.endpoint_url)
+    for key, value in aws.cli_env().items():  # the kernels sign with the run's own credentials
+        if key != "AWS_ENDPOINT_URL":
+            monkeypatch.setenv(key, value)
     calls: Counter[str] = Counter()
     errors: dict[str, str] = {}
     try:
@@ -439,19 +480,7 @@ def test_the_policy_allows_every_call_of_the_walkthrough(aws, fast_polling, monk
         _teardown_everything_with_the_prefix(aws)
 
     assert not errors, "\n\n".join(f"{name} failed:\n{error}" for name, error in errors.items())
-    assert left == set(), f"the walkthrough's teardown cells left {sorted(left)}"
-    for expected in (
-        "dynamodb:CreateTable",
-        "dynamodbstreams:GetRecords",
-        "iam:CreateRole",
-        "lambda:CreateEventSourceMapping",
-        "lambda:CreateFunction",
-        "logs:FilterLogEvents",
-    ):
-        assert calls[expected] > 0, f"the walkthrough never called {expected}: {sorted(calls)}"
-
-    print("API calls of the walkthrough:", json.dumps(dict(sorted(calls.items())), indent=1))
-    _assert_policy_allows(calls)
+    return calls, left
 
 
 def _assert_policy_allows(calls: Counter[str]) -> None:

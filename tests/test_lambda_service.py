@@ -367,3 +367,25 @@ def test_bad_poll_interval_is_refused_before_anything_starts():
 
     with pytest.raises(InvalidParameterError):
         LocalAWS(poll_interval_s=0)
+
+
+def test_an_idle_service_sleeps_until_a_write_wakes_it(aws, deploy, make_table):
+    """No polling of idle shards, even at the fastest setting: with every mapping caught up, the
+    loop makes no pass until something happens; a write wakes it, and its record is processed."""
+    ddb = aws.client("dynamodb")
+    function = deploy(LOG_EVENT)
+    tables = [make_table("KEYS_ONLY") for _ in range(3)]
+    for table in tables:
+        _mapping(aws, function, stream_arn_of(ddb, table))
+    aws.set_poll_interval(0.001)
+    aws.settle(10)
+    service = aws.lambda_service
+    before = service.passes
+    time.sleep(0.3)  # a loop polling every 1 ms would make about 300 passes
+    # (mappings left failing by other tests may wake it for their retries: a few passes at most)
+    assert service.passes - before <= 10
+    ddb.put_item(TableName=tables[1], Item={"pk": {"S": "wake"}})
+    aws.settle(10)
+    assert service.passes > before
+    received = events_from_logs(aws, function, expect=1)
+    assert [r.records[0].keys for r in received] == [{"pk": "wake"}]

@@ -33,6 +33,28 @@ def test_logged_events_are_parsed_with_their_request_ids():
     assert events[0].logged_at == datetime(1970, 1, 1, 0, 0, 1, 1000, tzinfo=UTC)  # 1001 ms
 
 
+def test_node_and_logging_prefixed_events_are_parsed():
+    """Node.js's console.info("EVENT\\n" + JSON.stringify(event, null, 2)) as Lambda logs it, and an
+    event logged with Python's logging, are read back with the request id on their line."""
+    from streamkit.logs import _parse_logged_events
+
+    sample = load_fixture("seed-users-insert")
+    pretty = json.dumps(sample, indent=2)
+    lines = [
+        ("s1", 1000, "START RequestId: r-1 Version: $LATEST"),
+        ("s1", 1001, f"2024-01-01T00:00:00.001Z\tr-1\tINFO\tEVENT\n{pretty}\n"),
+        ("s1", 1002, "2024-01-01T00:00:00.002Z\tr-1\tINFO\tnot an event"),
+        ("s1", 1003, "2024-01-01T00:00:00.003Z\tr-1\tINFO\tEVENT\n{truncated"),
+        ("s2", 1100, "2024-01-01T00:00:00.100Z\tundefined\tWARN\tEVENT " + json.dumps(sample)),
+        ("s3", 1200, "[INFO]\t2024-01-01T00:00:01.200Z\tr-3\tEVENT " + json.dumps(sample)),
+    ]
+    events = _parse_logged_events(lines, "EVENT")
+    assert [e.request_id for e in events] == ["r-1", None, "r-3"]
+    assert all(e.event == sample for e in events)
+    (record,) = events[0].records
+    assert record.size_bytes == 104
+
+
 def test_events_to_dataframe_numbers_invocations():
     from streamkit.logs import ReceivedEvent, events_to_dataframe
 

@@ -105,22 +105,35 @@ def test_missing_stream_and_function(aws, function, stream):
         lam.create_event_source_mapping(
             FunctionName="nope", EventSourceArn=stream, StartingPosition="LATEST"
         )
-    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
-    assert "Function not found" in err.value.response["Error"]["Message"]
+    # AWS's answer (quoted in hashicorp/terraform-provider-aws#17933): not a 404
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert err.value.response["Error"]["Message"] == "Function does not exist"
+
+
+def _over(value, member, high):
+    return (
+        f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
+        f"constraint: Member must have value less than or equal to {high}"
+    )
 
 
 @pytest.mark.parametrize(
-    ("settings", "says"),
+    ("settings", "code", "says"),
     [
-        ({"StartingPosition": "AT_TIMESTAMP"}, "TRIM_HORIZON, LATEST"),
-        ({"BatchSize": 10_001}, "between 1 and 10000"),
-        ({"MaximumBatchingWindowInSeconds": 301}, "between 0 and 300"),
+        ({"BatchSize": 10_001}, "ValidationException", _over(10_001, "batchSize", 10_000)),
+        (
+            {"MaximumBatchingWindowInSeconds": 301},
+            "ValidationException",
+            _over(301, "maximumBatchingWindowInSeconds", 300),
+        ),
         (
             {"FilterCriteria": {"Filters": [{"Pattern": "single-string"}]}},
+            "InvalidParameterValueException",
             "Invalid filter pattern definition.",
         ),
         (
             {"FilterCriteria": {"Filters": [{"Pattern": "{not json"}]}},
+            "InvalidParameterValueException",
             "Invalid filter pattern definition.",
         ),
         (
@@ -129,15 +142,33 @@ def test_missing_stream_and_function(aws, function, stream):
                     "OnSuccess": {"Destination": "arn:aws:sqs:us-east-1:123456789012:q"}
                 }
             },
-            "Unsupported DestinationConfig",
+            "InvalidParameterValueException",
+            "Unsupported DestinationConfig parameter for given event source mapping type.",
         ),
-        ({"MaximumRecordAgeInSeconds": 59}, "or -1 (forever)"),
-        ({"MaximumRetryAttempts": 10_001}, "between -1 and 10000"),
-        ({"ParallelizationFactor": 11}, "between 1 and 10"),
-        ({"TumblingWindowInSeconds": 901}, "between 0 and 900"),
+        (
+            {"MaximumRecordAgeInSeconds": 59},
+            "InvalidParameterValueException",
+            "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 "
+            "(inclusive)",
+        ),
+        (
+            {"MaximumRetryAttempts": 10_001},
+            "ValidationException",
+            _over(10_001, "maximumRetryAttempts", 10_000),
+        ),
+        (
+            {"ParallelizationFactor": 11},
+            "ValidationException",
+            _over(11, "parallelizationFactor", 10),
+        ),
+        (
+            {"TumblingWindowInSeconds": 901},
+            "ValidationException",
+            _over(901, "tumblingWindowInSeconds", 900),
+        ),
     ],
 )
-def test_invalid_settings_are_refused_like_aws(aws, function, stream, settings, says):
+def test_invalid_settings_are_refused_like_aws(aws, function, stream, settings, code, says):
     args = {
         "FunctionName": function,
         "EventSourceArn": stream,
@@ -146,8 +177,8 @@ def test_invalid_settings_are_refused_like_aws(aws, function, stream, settings, 
     }
     with pytest.raises(ClientError) as err:
         aws.client("lambda").create_event_source_mapping(**args)
-    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
-    assert says in err.value.response["Error"]["Message"]
+    assert err.value.response["Error"]["Code"] == code
+    assert err.value.response["Error"]["Message"] == says
     assert (
         aws.client("lambda").list_event_source_mappings(EventSourceArn=stream)[
             "EventSourceMappings"

@@ -50,7 +50,7 @@ def test_every_figure_has_value_unit_region_source_date_and_status():
         assert f["value"] > 0 and f["per"] >= 1
         assert f["unit"] and f["region"]
         assert f["source"].startswith("https://")
-        assert f["as_of"] == pricing.PRICES_AS_OF
+        assert f["as_of"] >= pricing.PRICES_AS_OF  # the table's date: its oldest check
         assert isinstance(f["confirmed"], bool | np.bool_)
         if not f["confirmed"]:
             assert ("UNCONFIRMED" in f["notes"]) or ("INFERRED" in f["notes"]) or f["notes"]
@@ -70,7 +70,8 @@ def test_the_figures_from_aws_facts():
 def test_regions_lists_where_prices_exist():
     assert {"us-east-1", "us-east-2"} <= set(pricing.regions())
     assert "any" not in pricing.regions()
-    assert pricing.regions("lambda.duration") == ("us-east-1", "us-east-2")
+    assert pricing.regions("lambda.duration") == pricing.regions()  # every region priceable
+    assert "eu-central-1" in pricing.regions()
     with pytest.raises(PricingError, match="streams.read_request_units"):
         pricing.regions("nope")
 
@@ -412,7 +413,7 @@ def test_lambda_rejects_bad_input():
     with pytest.raises(PricingError, match="memory_mb 64.0"):
         pricing.lambda_cost(1, memory_mb=64)
     with pytest.raises(PricingError, match="us-east-1, us-east-2"):
-        pricing.lambda_cost(1, region="eu-west-1")
+        pricing.lambda_cost(1, region="ap-south-1")
     with pytest.raises(PricingError, match="duration_ms"):
         pricing.lambda_gb_seconds(1, duration_ms=-5)
 
@@ -546,8 +547,10 @@ def test_estimate_unconfirmed_region_without_lambda():
     df = pricing.estimate(Workload(10), [Poller()], region="eu-west-1")
     assert df.attrs["confirmed"] is False
     assert "UNCONFIRMED" in df.attrs["label"]
-    with pytest.raises(PricingError, match="No Lambda price for region 'eu-west-1'"):
-        pricing.estimate(Workload(10), [LambdaTrigger()], region="eu-west-1")
+    with_trigger = pricing.estimate(Workload(10), [LambdaTrigger()], region="eu-west-1")
+    assert with_trigger.attrs["confirmed"] is False
+    with pytest.raises(PricingError, match="No Lambda price for region 'mars'.*--triggers 0"):
+        pricing.lambda_cost(10, region="mars")
 
 
 @pytest.mark.parametrize(
@@ -641,30 +644,108 @@ def test_streamkit_price_subcommand(capsys):
 # --------------------------------------------------------------------------------------------
 
 
-def test_calculator_view_prints_and_draws(capsys):
+def test_calculator_view_draws_on_a_figure_object():
     df, fig = pricing.calculator_view(writes_per_second=100, item_bytes=2048, shards=4)
-    try:
-        assert df["cost_usd"].sum() == approx(11.905338, abs=1e-6)
-        assert "Total: $11.91" in capsys.readouterr().out
-        assert "us-east-1, prices as of 2026-11-27" in fig._suptitle.get_text()
-        assert len(fig.axes) == 2
-        line = fig.axes[1].lines[0]
-        # The curve passes through the estimate at the chosen 1 s poll interval.
-        x, y = line.get_data()
-        assert np.interp(1.0, x, y) == approx(df["cost_usd"].sum(), rel=1e-3)
-    finally:
-        plt.close(fig)
+    assert df["cost_usd"].sum() == approx(11.905338, abs=1e-6)
+    assert "us-east-1, prices as of 2026-11-27" in fig._suptitle.get_text()
+    assert len(fig.axes) == 2
+    assert plt.get_fignums() == []  # no pyplot figure: nothing global, nothing to close
+    line = fig.axes[1].lines[0]
+    # The curve passes through the estimate at the chosen 1 s poll interval.
+    x, y = line.get_data()
+    assert np.interp(1.0, x, y) == approx(df["cost_usd"].sum(), rel=1e-3)
 
 
-def test_calculator_widget_recomputes_on_change(capsys):
+def test_calculator_widget_recomputes_on_change():
     box = pricing.calculator_widget(shards=2)
-    try:
-        assert "2 shards" in capsys.readouterr().out
-        box.controls["shards"].value = 8
-        assert "8 shards" in capsys.readouterr().out
-        box.controls["region"].value = "eu-west-1"  # no Lambda price there
-        assert "Cannot estimate: No Lambda price" in capsys.readouterr().out
-    finally:
-        plt.close("all")
+    assert "Total: USD" in box.summary.value and bytes(box.chart.value).startswith(b"\x89PNG")
+    assert "USD per month" in box.table.value and "$" not in box.table.value + box.summary.value
+    before = box.summary.value
+    box.controls["shards"].value = 8
+    assert box.summary.value != before
+    box.controls["writes_per_second"].value = 0.1  # idle: the pollers' reads are all that is left
+    assert "Total: USD" in box.summary.value
+
+
+def test_calculator_controls_keep_values_typed_and_readouts_plain():
+    box = pricing.calculator_widget(item_bytes=2048, batch_size=10_000, writes_per_second=150)
+    item = box.controls["item_bytes"]
+    assert item.value == 2048 and isinstance(item.value, int)  # not snapped to 1995.26
+    assert item.label == "2,048 B"
+    assert box.controls["batch_size"].label == "10,000 records"
+    assert box.controls["writes_per_second"].value == 150  # a value off the series is added
+    for control in box.controls.values():
+        assert control.layout.min_width == "560px"  # label 160 px + readout: >= 300 px of track
+    assert box.controls["shards"].readout_format == ",d"
+
+
+def test_the_calculator_callback_is_safe_from_four_threads():
+    import threading
+
+    box = pricing.calculator_widget(shards=2)
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            for n in range(50):
+                box.controls["shards"].value = 1 + (worker * 50 + n) % 64
+                box.recompute()
+        except BaseException as exc:  # noqa: BLE001 - the test reports every failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert "Total: USD" in box.summary.value
+    shards = box.controls["shards"].value
+    assert f"spread evenly over {shards} shards" in box.table.value  # the last call drew last
+
+
+def test_a_region_without_lambda_prices_says_what_to_pass():
+    with pytest.raises(PricingError, match="--triggers 0"):
+        pricing.lambda_cost(1_000, region="ap-south-1")
+
+
+def test_calculator_rejects_unknown_settings():
     with pytest.raises(PricingError, match="Unknown calculator setting"):
         pricing.calculator_widget(shard=2)
+
+
+def test_cli_shards_is_a_whole_number(capsys):
+    with pytest.raises(SystemExit):
+        pricing.main(["--shards", "2.5"])
+    assert "a whole number >= 1" in capsys.readouterr().err
+    assert pricing.main(["--shards", "3"]) == 0
+    assert "over 3 shards" in capsys.readouterr().out
+
+
+def test_cli_every_option_has_help_and_the_help_shows_examples():
+    from streamkit.pricing.cli import _build_parser
+
+    parser = _build_parser("streamkit price")
+    for action in parser._actions:
+        assert action.help, action.option_strings
+    text = parser.format_help()
+    assert "examples:" in text and "streamkit price --writes-per-second 100" in text
+
+
+@pytest.mark.parametrize("region", pricing.regions())
+def test_cli_prices_every_region_of_the_price_table(region, capsys):
+    assert pricing.main(["--region", region, "--poller", "1"]) == 0
+    assert f"{region}, prices as of" in capsys.readouterr().out
+
+
+def test_eu_central_1_is_priced_and_flagged_unconfirmed():
+    table = pricing.price_table()
+    frankfurt = table[table["region"] == "eu-central-1"]
+    assert set(frankfurt["id"]) == {
+        "streams.read_request_units",
+        "lambda.requests",
+        "lambda.duration",
+    }
+    assert not frankfurt["confirmed"].any()
+    assert frankfurt["notes"].str.contains("UNCONFIRMED").all()
+    assert frankfurt["source"].str.startswith("https://aws.amazon.com/").all()

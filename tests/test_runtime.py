@@ -25,6 +25,7 @@ import psutil
 import pytest
 
 from streamkit.errors import StreamkitError
+from streamkit.local import state as local_state
 from streamkit.local.runtime import (
     FunctionRuntime,
     FunctionSpec,
@@ -167,7 +168,7 @@ def test_init_errors_have_lambdas_error_types(aws, runtime, files, handler, erro
 
 
 def test_unsupported_runtime_is_a_clear_error(runtime):
-    spec = make_spec("def handler(e, c):\n    return 1\n", runtime="nodejs20.x")
+    spec = make_spec("def handler(e, c):\n    return 1\n", runtime="java21")
     with pytest.raises(UnsupportedRuntimeError, match=r"python3\.x.*python3\.12") as caught:
         runtime.invoke(spec, {})
     assert isinstance(caught.value, StreamkitError) and caught.value.function_name == spec.name
@@ -202,8 +203,10 @@ def test_environment_has_lambdas_variables_and_no_parent_credentials(runtime, mo
     assert env["_HANDLER"] == "app.handler"
     assert env["LAMBDA_TASK_ROOT"] and env["TZ"] == ":UTC"
     assert env["AWS_ENDPOINT_URL"] == runtime.endpoint_url
-    assert env["AWS_ACCESS_KEY_ID"] == env["AWS_SECRET_ACCESS_KEY"] == "testing"
-    assert env["AWS_SESSION_TOKEN"] == "testing"
+    keys = local_state.credentials()  # the run's own keys, standing for the execution role's
+    assert env["AWS_ACCESS_KEY_ID"] == keys.access_key_id
+    assert env["AWS_SECRET_ACCESS_KEY"] == keys.secret_access_key
+    assert env["AWS_SESSION_TOKEN"] == keys.session_token
     assert "AWS_PROFILE" not in env
 
 
@@ -472,7 +475,7 @@ def handler(event, context):
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    return ddb.list_tables()["TableNames"]
+    return ddb.describe_table(TableName=event["table"])["Table"]["TableName"]
 """
 
 
@@ -480,8 +483,8 @@ def test_boto3_inside_the_function_reaches_the_embedded_backend(aws, runtime):
     table = f"made-by-lambda-{next(_names)}"
     result = runtime.invoke(make_spec(BOTO3, timeout_s=30), {"table": table})
     assert result.ok, result.payload
-    assert table in result.payload
-    assert table in aws.client("dynamodb").list_tables()["TableNames"]
+    assert result.payload == table  # (not ListTables: its first page holds 100 of the session's)
+    assert aws.client("dynamodb").describe_table(TableName=table)["Table"]["TableName"] == table
 
 
 # -- life cycle ------------------------------------------------------------------------------------

@@ -6,14 +6,20 @@
   stores, the mapping stores) across the server's request threads and the local Lambda service.
   Hold it for short, bounded sections only: never across an invocation or a network call.
 * :data:`ACCOUNT_ID` is the one account of the embedded backend (moto's default; never a real one).
+* :func:`credentials` are the running backend's own random credentials: the only ones its server
+  accepts, handed to its clients, to the local Lambda service and to functions as their role's.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING
 
-__all__ = ["ACCOUNT_ID", "LOCK", "now"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .auth import Credentials
+
+__all__ = ["ACCOUNT_ID", "LOCK", "credentials", "now", "set_credentials"]
 
 #: The account id of the embedded backend (moto's default; never a real account).
 ACCOUNT_ID = "123456789012"
@@ -25,3 +31,22 @@ LOCK = threading.RLock()
 def now() -> float:
     """The clock of the embedded backend, in epoch seconds (tests replace it to travel in time)."""
     return time.time()
+
+
+_CREDENTIALS: Credentials | None = None
+
+
+def set_credentials(value: Credentials) -> None:
+    """Make ``value`` the credentials of the running backend (called by ``LocalAWS.start``)."""
+    global _CREDENTIALS
+    _CREDENTIALS = value
+
+
+def credentials() -> Credentials:
+    """The running backend's credentials (minted on first use when no backend set them)."""
+    global _CREDENTIALS
+    if _CREDENTIALS is None:
+        from .auth import new_credentials
+
+        _CREDENTIALS = new_credentials()
+    return _CREDENTIALS

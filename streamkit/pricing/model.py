@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeGuard
 
 import numpy as np
 
@@ -90,7 +90,8 @@ def _prices() -> dict[str, Any]:
     return table
 
 
-#: The date every figure in the price table was last checked against its source (ISO 8601).
+#: The price table's date (ISO 8601): every figure in it was checked against its source on this
+#: day or later (each figure's own ``as_of`` says when).
 PRICES_AS_OF: Final[str] = _prices()["as_of"]
 
 
@@ -197,9 +198,16 @@ def regions(figure: str = _STREAM_READS) -> tuple[str, ...]:
 def _check_region(region: object, figure: str, what: str) -> str:
     valid = regions(figure)
     if not isinstance(region, str) or region not in valid:
+        hint = ""
+        if figure.startswith("lambda."):
+            hint = (
+                " To price the stream reads alone, leave the Lambda triggers out (no "
+                "LambdaTrigger in estimate(), triggers=0 in the calculator, --triggers 0 on the "
+                "command line)."
+            )
         raise PricingError(
             f"No {what} price for region {region!r}: "
-            f"the price table has one for {', '.join(valid)}."
+            f"the price table has one for {', '.join(valid)}.{hint}"
         )
     return region
 
@@ -258,7 +266,7 @@ def price_label(region: str = "us-east-1") -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _is_series(value: object) -> bool:
+def _is_series(value: object) -> TypeGuard[pd.Series]:
     """Whether ``value`` is a pandas Series, without importing pandas (a Series means it is)."""
     pd = sys.modules.get("pandas")
     return pd is not None and isinstance(value, pd.Series)
@@ -307,7 +315,7 @@ def _array(
         where = ""
         if arr.ndim:
             series = _is_series(value)
-            label = value.index[flat] if series else flat
+            label = value.index[flat] if _is_series(value) else flat
             where = f" (at {'index' if series else 'position'} {label!r})"
         expected = _describe_range(minimum, strict, maximum, integer)
         raise PricingError(f"Invalid {name} {float(shown)!r}{where}: expected {expected}.")
@@ -322,7 +330,7 @@ def _broadcast_check(**arrays: np.ndarray) -> None:
         raise PricingError(f"Array arguments have shapes that do not broadcast: {shapes}.") from exc
 
 
-def _shape(result: np.ndarray | float, inputs: Iterable[object], name: str) -> Result:
+def _shape(result: np.ndarray | float, inputs: Iterable[Numeric], name: str) -> Result:
     """Return a float, an ndarray or a Series, following the inputs."""
     inputs = list(inputs)
     series = [v for v in inputs if _is_series(v)]
@@ -586,7 +594,7 @@ def lambda_invocations(
     return _shape(invocations, inputs, "invocations")
 
 
-def _billed_ms(d: np.ndarray) -> np.ndarray:
+def _billed_ms(d: np.ndarray | np.float64) -> np.ndarray:
     """Milliseconds billed: rounded up, at least 1; within 1 ns of a whole ms counts as that ms
     (so float noise such as 100.00000000000001 bills as 100 ms)."""
     billed = np.subtract(d, 1e-6, out=np.empty_like(d))
@@ -663,7 +671,7 @@ def _request_cost(n: np.ndarray, region: str, free_tier: bool) -> np.ndarray:
     return np.maximum(n - free, 0.0) * figure["value"] / figure["per"]
 
 
-def _tiered(gbs: np.ndarray, region: str, architecture: str) -> np.ndarray:
+def _tiered(gbs: np.ndarray | np.float64, region: str, architecture: str) -> np.ndarray:
     """Duration cost of ``gbs`` GB-seconds through the architecture's price tiers, in USD.
 
     One pass per price tier that any value reaches (a loop over the 3 tiers, not over rows).

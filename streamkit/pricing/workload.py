@@ -54,6 +54,8 @@ from .model import (
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported when an estimate is made
     import pandas as pd
 
+    from .model import Result
+
 __all__ = [
     "Workload",
     "LambdaTrigger",
@@ -74,6 +76,11 @@ def _scalar(name: str, value: object, **limits: Any) -> float:
     if arr.ndim:
         raise PricingError(f"Invalid {name} {value!r}: expected a single number.")
     return float(arr)
+
+
+def _float(result: Result) -> float:
+    """A cost-model function's result for scalar inputs, which is a float, typed as one."""
+    return float(np.asarray(result))
 
 
 @dataclass(frozen=True)
@@ -284,7 +291,8 @@ def estimate(
     size = workload.stream_record_bytes
     seconds = hours * _SECONDS_PER_HOUR
     stream_fig = _figures(_STREAM_READS, region)[0]
-    request_fig = _figures(_LAMBDA_REQUESTS, region)[0] if triggers else None
+    # Empty without triggers: no row then uses it.
+    request_fig = _figures(_LAMBDA_REQUESTS, region)[0] if triggers else {}
     priced = [stream_fig] + ([request_fig] if request_fig else [])  # to tell if all confirmed
     rows: list[dict[str, Any]] = []
 
@@ -310,7 +318,7 @@ def estimate(
     poller_reads = 0.0
     for c in consumers:
         if isinstance(c, LambdaTrigger):
-            reads = float(
+            reads = _float(
                 polling_read_requests(
                     shards, poll_rate, hours=hours, records_per_second=rate, avg_record_bytes=size
                 )
@@ -326,7 +334,7 @@ def estimate(
                 "calls are not billed",
                 free=True,
             )
-            n = float(
+            n = _float(
                 lambda_invocations(
                     shards,
                     rate,
@@ -355,11 +363,11 @@ def estimate(
                 (
                     c,
                     n,
-                    float(lambda_gb_seconds(n, memory_mb=c.memory_mb, duration_ms=c.duration_ms)),
+                    _float(lambda_gb_seconds(n, memory_mb=c.memory_mb, duration_ms=c.duration_ms)),
                 )
             )
         elif isinstance(c, Poller):
-            reads = float(
+            reads = _float(
                 polling_read_requests(
                     shards,
                     1.0 / c.poll_interval_s,

@@ -10,6 +10,7 @@ Errors are HTTP 400 with AWS's ``__type`` and ``message``.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .. import state
@@ -35,14 +36,70 @@ def error_response(code: str, message: str, status: int = 400) -> Response:
     return status, {"Content-Type": _CONTENT_TYPE}, body
 
 
+def _required(params: dict[str, Any], member: str) -> Any:
+    """A required member of the request, refused as AWS's request validation does when missing
+    (boto3 checks this before sending; a hand-made request may leave one out)."""
+    value = params.get(member)
+    if value is None:
+        raise StreamsApiError(
+            "ValidationException",
+            f"1 validation error detected: Value null at '{member[0].lower() + member[1:]}' failed "
+            "to satisfy constraint: Member must not be null",
+        )
+    return value
+
+
+#: String members and their lengths in the API model (botocore 1.44.8,
+#: ``dynamodbstreams/2012-08-10``), checked as AWS's request validation does.
+_LENGTHS = {
+    "StreamArn": (37, 1024),
+    "ExclusiveStartStreamArn": (37, 1024),
+    "ShardId": (28, 65),
+    "ExclusiveStartShardId": (28, 65),
+    "TableName": (3, 255),
+    "ShardIterator": (1, 2048),
+}
+_STREAM_ARN = re.compile(
+    r"arn:aws[a-zA-Z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[a-zA-Z0-9_.-]+/stream/[0-9T:.-]+"
+)
+
+
+def _checked(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` once its string members are within the model's lengths (AWS's wording: "Member
+    must have length less than or equal to 1024") and its stream ARNs are stream ARNs (a
+    ValidationException on AWS: ScyllaDB's test_streams.py, run against DynamoDB; that message's
+    wording is UNCONFIRMED)."""
+    for name, (low, high) in _LENGTHS.items():
+        value = params.get(name)
+        if not isinstance(value, str) or low <= len(value) <= high:
+            continue
+        bound = (
+            f"greater than or equal to {low}"
+            if len(value) < low
+            else f"less than or equal to {high}"
+        )
+        raise StreamsApiError(
+            "ValidationException",
+            f"1 validation error detected: Value '{value}' at '{name[0].lower() + name[1:]}' "
+            f"failed to satisfy constraint: Member must have length {bound}",
+        )
+    for name in ("StreamArn", "ExclusiveStartStreamArn"):
+        value = params.get(name)
+        if isinstance(value, str) and not _STREAM_ARN.fullmatch(value):
+            raise StreamsApiError("ValidationException", f"Invalid {name}: {value}")
+    return params
+
+
 def _describe_stream(account: str, region: str, params: dict[str, Any]) -> str:
+    params = _checked(params)
     description = store_for(account, region).describe_stream(
-        params.get("StreamArn"), params.get("Limit"), params.get("ExclusiveStartShardId")
+        _required(params, "StreamArn"), params.get("Limit"), params.get("ExclusiveStartShardId")
     )
     return _json({"StreamDescription": description})
 
 
 def _list_streams(account: str, region: str, params: dict[str, Any]) -> str:
+    params = _checked(params)
     streams, last = store_for(account, region).list_streams(
         params.get("TableName"), params.get("Limit"), params.get("ExclusiveStartStreamArn")
     )
@@ -53,18 +110,21 @@ def _list_streams(account: str, region: str, params: dict[str, Any]) -> str:
 
 
 def _get_shard_iterator(account: str, region: str, params: dict[str, Any]) -> str:
+    params = _checked(params)
     iterator = store_for(account, region).get_shard_iterator(
-        params.get("StreamArn"),
-        params.get("ShardId"),
-        params.get("ShardIteratorType"),
+        _required(params, "StreamArn"),
+        _required(params, "ShardId"),
+        _required(params, "ShardIteratorType"),
         params.get("SequenceNumber"),
+        params.get("Timestamp"),
     )
     return _json({"ShardIterator": iterator})
 
 
 def _get_records(account: str, region: str, params: dict[str, Any]) -> str:
+    params = _checked(params)
     records, next_iterator = store_for(account, region).get_records(
-        params.get("ShardIterator"), params.get("Limit")
+        _required(params, "ShardIterator"), params.get("Limit")
     )
     body = '{"Records":[' + ",".join(records) + "]"
     if next_iterator is not None:

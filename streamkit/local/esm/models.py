@@ -29,6 +29,7 @@ __all__ = [
     "mapping_stores",
     "mappings_changed",
     "reset_mapping_stores",
+    "validation_error",
 ]
 
 
@@ -65,7 +66,16 @@ class LambdaApiError(Exception):
         self.status, self.kind, self.message = status, kind, message
 
     def response(self) -> tuple[int, dict[str, str], str]:
-        body = json.dumps({"Type": "User", "Message": self.message, "message": self.message})
+        # The body keys of AWS's answers recorded by LocalStack: request validation answers with
+        # {"message"} alone, ResourceNotFoundException with {"Type", "Message"}, the others with
+        # {"Type", "message"}.
+        if self.kind == "ValidationException":
+            fields: dict[str, str] = {"message": self.message}
+        elif self.kind == "ResourceNotFoundException":
+            fields = {"Type": "User", "Message": self.message}
+        else:
+            fields = {"Type": "User", "message": self.message}
+        body = json.dumps(fields)
         return (
             self.status,
             {"Content-Type": "application/json", "x-amzn-ErrorType": self.kind},
@@ -76,6 +86,14 @@ class LambdaApiError(Exception):
 def invalid(message: str) -> LambdaApiError:
     """AWS's ``InvalidParameterValueException`` (HTTP 400) with ``message``."""
     return LambdaApiError(400, "InvalidParameterValueException", message)
+
+
+def validation_error(errors: list[str]) -> LambdaApiError:
+    """AWS's request validation answer (``ValidationException``, HTTP 400): "1 validation error
+    detected: Value ... at '...' failed to satisfy constraint: ...", the errors joined by "; "."""
+    count = len(errors)
+    head = f"{count} validation error{'s' if count > 1 else ''} detected: "
+    return LambdaApiError(400, "ValidationException", head + "; ".join(errors))
 
 
 def not_found(message: str = "The resource you requested does not exist.") -> LambdaApiError:
@@ -129,7 +147,7 @@ class Mapping:
             "ParallelizationFactor": s["ParallelizationFactor"],
             "EventSourceArn": self.event_source_arn,
         }
-        if s.get("FilterCriteria"):
+        if (s.get("FilterCriteria") or {}).get("Filters"):  # AWS leaves out {"Filters": []}
             body["FilterCriteria"] = s["FilterCriteria"]
         body.update(
             {

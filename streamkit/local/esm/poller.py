@@ -6,10 +6,19 @@ one GetRecords' worth per poll (1,000 records, 1 MB), filters applied before a r
 (misses are skipped and checkpointed, not retried), a batch sent when full (``BatchSize``, 6 MB of
 payload), when its batching window ends, or at once with no window; retention and
 ``MaximumRecordAgeInSeconds`` discard, on record, what expired while waiting.
+
+Polls keep AWS's schedule without running it: a shard is polled every ``poll_interval_s`` (AWS:
+4 times a second), but a poll that would find nothing is not run. When a record arrives, the shard
+is polled at the first poll time of that schedule after the record's arrival (so a learner sees
+AWS's delay, 125 ms on average at AWS's rate), and a shard that is behind is polled again at once.
+Driving a shard returns when it next needs attention (:data:`math.inf`: only an append, a
+mapping change or a finished invocation can give it work).
 """
 
 from __future__ import annotations
 
+import bisect
+import math
 import queue
 import threading
 import time
@@ -22,6 +31,7 @@ from ...limits import GET_RECORDS_MAX_BYTES, GET_RECORDS_MAX_RECORDS, LAMBDA_PAY
 from ...shards import can_start
 from .. import moto_compat, state
 from ..dynamodbstreams.models import Shard, Stream, store_for
+from . import journal
 from .models import Mapping
 
 __all__ = ["Completion", "Cursor", "Polling", "Runner", "account_region", "within_bytes"]
@@ -85,6 +95,11 @@ def account_region(stream_arn: str) -> tuple[str, str]:
     return parts[4], parts[3]
 
 
+def _unread(shard: Shard, cursor: Cursor) -> bool:
+    """Whether the shard holds a record past the cursor's position."""
+    return bool(shard.sequence_numbers) and shard.sequence_numbers[-1] >= cursor.position
+
+
 def within_bytes(
     rows: list[tuple[int, dict[str, Any], str]], limit: int
 ) -> list[tuple[int, dict[str, Any], str]]:
@@ -101,6 +116,7 @@ class Polling:
     """The polling half of the local Lambda service (see :mod:`.service`)."""
 
     poll_interval_s: float
+    _invocations_under_way: int
     _completions: queue.SimpleQueue[Completion]
     _wake: threading.Event
     _executor: ThreadPoolExecutor
@@ -122,10 +138,17 @@ class Polling:
             raise NotImplementedError
 
     def _drive(self, mapping: Mapping, runner: Runner, now: float) -> float:
-        """Poll, batch and invoke for every shard of one enabled mapping; returns its next due time."""
+        """Poll, batch and invoke for every shard of one enabled mapping.
+
+        Returns
+        -------
+        float
+            When (``time.monotonic()``) the mapping next needs a pass, or ``math.inf`` when only
+            an event (an append, a mapping change, a finished invocation) can give it work.
+        """
         store = store_for(*account_region(mapping.event_source_arn))
         stream = store.streams.get(mapping.event_source_arn)
-        next_due = now + self.poll_interval_s
+        next_due = math.inf
         if stream is None:
             mapping.last_processing_result = "PROBLEM: Stream not found"
             return next_due
@@ -167,7 +190,7 @@ class Polling:
         now: float,
     ) -> float:
         if cursor.in_flight is not None:
-            return now + self.poll_interval_s
+            return math.inf  # its completion wakes the service
         settings = mapping.settings
         batch_size = int(settings["BatchSize"])
         window = float(settings["MaximumBatchingWindowInSeconds"])
@@ -175,8 +198,11 @@ class Polling:
         shard.trim(state.now())  # retention runs whether or not we poll
         if cursor.retry_at > now and cursor.segments:
             return cursor.retry_at
-        # poll
-        if now >= cursor.next_poll_at and len(cursor.buffer) < batch_size:
+        # poll, when the shard holds records past the cursor and the poll schedule says so
+        poll_due = math.inf
+        if len(cursor.buffer) < batch_size:
+            poll_due = self._poll_due(shard, cursor, now)
+        if poll_due <= now:
             if cursor.position <= shard.trimmed_through:  # expired before it was read
                 cursor.position = shard.trimmed_through + 1
                 if not cursor.buffer and not cursor.segments:
@@ -187,14 +213,13 @@ class Polling:
                 wanted = min(wanted, batch_size - len(cursor.buffer))
             rows = store.read_shard(shard, cursor.position, wanted)
             rows = within_bytes(rows, GET_RECORDS_MAX_BYTES)  # one poll = one GetRecords' worth
-            read_any = bool(rows)
+            journal.poll(mapping, shard, rows)  # for the trigger timeline
             if rows:
                 cursor.position = rows[-1][0] + 1
                 cursor.read_through = rows[-1][0]
                 filters = mapping.filters
-                if (
-                    filters
-                ):  # checked before a record joins a batch; misses are skipped, not retried
+                # checked before a record joins a batch; misses are skipped, not retried
+                if filters:
                     kept = [
                         row
                         for row in rows
@@ -208,15 +233,18 @@ class Polling:
                 cursor.buffer.extend((seq, rec, enc, now) for seq, rec, enc in rows)
             self._skip_filtered(mapping, cursor)
             cursor.next_poll_at = now + self.poll_interval_s
-            more_waiting = read_any and store.read_shard(shard, cursor.position, 1) != []
-            if more_waiting:
+            if _unread(shard, cursor):
                 cursor.next_poll_at = now  # behind: poll again at once
+            poll_due = cursor.next_poll_at if len(cursor.buffer) < batch_size else math.inf
+            if not _unread(shard, cursor):
+                poll_due = math.inf  # the next append wakes the service
         # discard, on record, what expired while waiting (retention, MaximumRecordAgeInSeconds)
         expired = sum(1 for row in cursor.buffer if row[0] <= shard.trimmed_through)
         if expired:
             cursor.expired += expired
             self._discard(mapping, stream, cursor, expired, "RecordAgeExceeded")
         age_limit = int(settings["MaximumRecordAgeInSeconds"])
+        age_due = math.inf
         if age_limit >= 0 and cursor.buffer:
             epoch = state.now()
             too_old = 0
@@ -226,10 +254,13 @@ class Polling:
                 too_old += 1
             if too_old:
                 self._discard(mapping, stream, cursor, too_old, "RecordAgeExceeded")
+            if cursor.buffer:  # when the oldest record left passes its maximum age
+                oldest = cursor.buffer[0][1]["dynamodb"]["ApproximateCreationDateTime"]
+                age_due = now + max(0.0, oldest + age_limit - epoch) + 1.0
         # send: a failed batch again, exactly as it was; else what the batching rules allow
         if cursor.segments:
             self._send(mapping, stream, cursor, runner, cursor.segments[0])
-            return now + self.poll_interval_s
+            return math.inf
         if cursor.buffer:
             full = len(cursor.buffer) >= batch_size
             window_over = (
@@ -237,13 +268,37 @@ class Polling:
             )
             if full or window == 0 or window_over or self._payload_full(cursor.buffer, stream.arn):
                 self._send(mapping, stream, cursor, runner, batch_size)
-                return now + self.poll_interval_s
-            return min(cursor.next_poll_at, (cursor.first_buffered_at or now) + window)
-        # a closed shard read and processed to its end lets its children start
-        if not shard.is_open and not store.read_shard(shard, cursor.position, 1):
+                return math.inf
+            window_end = (cursor.first_buffered_at or now) + window
+            return min(poll_due, window_end, age_due)
+        # a closed shard read and processed to its end lets its children start (next pass)
+        if not shard.is_open and not _unread(shard, cursor):
             self._skip_filtered(mapping, cursor)
             cursor.finished = True
-        return cursor.next_poll_at
+            return now
+        return poll_due
+
+    def _poll_due(self, shard: Shard, cursor: Cursor, now: float) -> float:
+        """When the shard's next poll is due (``time.monotonic()``); ``math.inf`` if it holds
+        nothing past the cursor.
+
+        The schedule is AWS's (one poll every ``poll_interval_s``), but polls that would find
+        nothing are not run: a record that arrived while the shard was quiet waits for the first
+        poll of the schedule after its arrival, as on AWS.
+        """
+        if cursor.position <= shard.trimmed_through:
+            return now  # records expired unread: the poll moves past them
+        index = bisect.bisect_left(shard.sequence_numbers, cursor.position)
+        if index >= len(shard.sequence_numbers):
+            return math.inf
+        due = cursor.next_poll_at
+        if due < now:  # polls fell due while the shard was quiet: they would have found nothing
+            arrived = now - max(0.0, state.now() - shard.created_at[index])
+            if arrived > due:
+                interval = self.poll_interval_s
+                due += math.ceil((arrived - due) / interval) * interval
+                cursor.next_poll_at = due
+        return due
 
     @staticmethod
     def _payload_full(rows: list[tuple[int, dict[str, Any], str, float]], stream_arn: str) -> bool:
@@ -260,13 +315,14 @@ class Polling:
     ) -> None:
         extra = len(',"eventSourceARN":""') + len(stream.arn) + 1
         size = len('{"Records":[]}')
-        batch = []
+        batch: list[tuple[int, dict[str, Any], str, float]] = []
         for row in cursor.buffer[:batch_size]:
             size += len(row[2]) + extra
             if batch and size > LAMBDA_PAYLOAD_MAX_BYTES:
                 break
             batch.append(row)
         cursor.in_flight = batch
+        self._invocations_under_way += 1  # until its completion is applied
         code = moto_compat.function_code(runner.account_id, runner.region, mapping.function_arn)
         event = {"Records": [{**rec, "eventSourceARN": stream.arn} for _, rec, _, _ in batch]}
         started = time.monotonic()

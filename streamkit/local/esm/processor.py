@@ -15,8 +15,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ...errors import InvalidParameterError
 from .. import state
 from ..dynamodbstreams.models import Stream, store_for
+from . import journal
 from .models import Mapping, MappingStore
 from .poller import Completion, Cursor, Runner, account_region
 
@@ -76,6 +78,21 @@ def describe_failure(result: Any) -> tuple[str, str]:
     return error, "PROBLEM: Function call failed"
 
 
+def init_failure(error: Exception) -> Any:
+    """An environment that cannot even start (a runtime it cannot run, a package it cannot unzip)
+    as the invocation error AWS reports for an environment whose program cannot start
+    (``Runtime.InvalidEntrypoint``, see :mod:`..runtime.launchers`): a function error, so it uses
+    the mapping's retries and on-failure destination and never blocks the shard for longer."""
+    from ..runtime.invocation import UNHANDLED, InvocationResult
+
+    request_id = str(uuid.uuid4())
+    payload = {
+        "errorType": "Runtime.InvalidEntrypoint",
+        "errorMessage": f"RequestId: {request_id} Error: {error}",
+    }
+    return InvocationResult(request_id, False, payload, UNHANDLED, 0.0, 1, None, True, 0)
+
+
 def _iso(epoch: float, milliseconds: bool = False) -> str:
     moment = datetime.fromtimestamp(epoch, UTC)
     if milliseconds:
@@ -103,8 +120,7 @@ def failure_record(
     first = records[0]["dynamodb"]
     last = records[-1]["dynamodb"]
     response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
-    if unhandled:
-        response["functionError"] = "Unhandled"
+    response["functionError"] = "Unhandled" if unhandled else None  # null: partial batch response
     return {
         "requestContext": {
             "requestId": request_id,
@@ -213,10 +229,14 @@ class Processing:
             environment=code["environment"],
             code=code["code"],
             code_sha256=code["code_sha256"],
+            revision=code.get("revision", ""),
             region=runner.region,
             account_id=runner.account_id,
         )
-        return self.runtime.invoke(spec, event)
+        try:
+            return self.runtime.invoke(spec, event)
+        except InvalidParameterError as exc:  # a runtime or package it cannot start
+            return init_failure(exc)
 
     def _finish(self, done: Completion) -> None:
         cursor, result = done.cursor, done.result
@@ -227,6 +247,7 @@ class Processing:
                     store = mappings
             mapping = store.mappings.get(done.runner.uuid) if store else None
             batch = cursor.in_flight or []
+            journal.invoked(done, batch)  # for the trigger timeline
             cursor.in_flight = None
             cursor.invocations += 1
             ok = getattr(result, "ok", False)
@@ -284,6 +305,7 @@ class Processing:
             elif settings.get("BisectBatchOnFunctionError") and failed > 1:
                 half = failed // 2  # splitting does not count towards the retry quota
                 cursor.segments = [half, failed - half, *rest]
+                journal.split(mapping, cursor, [half, failed - half])
                 cursor.attempts = 0
             else:
                 cursor.segments = [failed, *rest]
@@ -301,6 +323,7 @@ class Processing:
 
     def _checkpoint(self, mapping: Mapping | None, cursor: Cursor, sequence: int) -> None:
         """Move a shard's checkpoint (kept on the mapping, so a restarted service resumes there)."""
+        journal.checkpoint(mapping, cursor, sequence)
         cursor.checkpoint = sequence
         if mapping is not None:
             mapping.checkpoints[cursor.shard_id] = sequence
@@ -327,6 +350,7 @@ class Processing:
         rows = cursor.buffer[:count]
         if not rows:
             return
+        journal.discard(mapping, cursor, rows, condition)
         invoke_count = cursor.attempts
         del cursor.buffer[:count]
         self._checkpoint(mapping, cursor, rows[-1][0])
@@ -398,8 +422,9 @@ class Processing:
 
         if self._boto is None:
             self._boto = boto3.Session(
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
+                aws_access_key_id=state.credentials().access_key_id,
+                aws_secret_access_key=state.credentials().secret_access_key,
+                aws_session_token=state.credentials().session_token,
                 region_name=self.region,
             )
         return self._boto

@@ -1,7 +1,8 @@
 """The local Lambda function runtime: a deployed function's code run as AWS Lambda runs it.
 
 :mod:`.runtime` (:class:`FunctionRuntime`: execution environments as worker processes, warm reuse,
-timeouts), :mod:`.worker` (the program each environment runs, and the pipe protocol),
+timeouts), :mod:`.worker` (the program each Python environment runs, and the pipe protocol),
+``node_worker.cjs`` (its Node.js counterpart), :mod:`.launchers` (which program, by runtime),
 :mod:`.invocation` (what an invocation is and how it fails), :mod:`.logs` (CloudWatch Logs).
 """
 

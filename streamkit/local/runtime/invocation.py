@@ -71,7 +71,8 @@ _SIGNAL_NAMES = {
 
 
 class UnsupportedRuntimeError(InvalidParameterError):
-    """The function's runtime cannot run locally: only Python 3 runtimes (``python3.x``) can.
+    """The function's runtime cannot run locally: only Python 3 (``python3.x``) and Node.js
+    (``nodejs<major>.x``) runtimes can.
 
     Attributes
     ----------
@@ -80,14 +81,15 @@ class UnsupportedRuntimeError(InvalidParameterError):
     """
 
     def __init__(self, runtime: object, function_name: str):
-        super().__init__("runtime", runtime, "a python3.x runtime")
+        super().__init__("runtime", runtime, "a python3.x or nodejs<major>.x runtime")
         self.function_name = function_name
         here = ".".join(map(str, sys.version_info[:3]))
         self.args = (
             f"Function {function_name!r} has runtime {runtime!r}, which cannot run locally: the "
-            "local Lambda runs Python functions only, on this kernel's Python "
-            f"({here}). Use a python3.x runtime (python3.10, python3.11, python3.12, python3.13, "
-            "...), or run this function on AWS.",
+            "local Lambda runs Python functions, on this kernel's Python "
+            f"({here}), and Node.js functions. Use a python3.x runtime (python3.10, python3.11, "
+            "python3.12, python3.13, ...) or a Node.js one (nodejs20.x, nodejs22.x, nodejs24.x), "
+            "or run this function on AWS.",
         )
 
 
@@ -113,7 +115,8 @@ class FunctionSpec:
     handler : str
         ``module.function`` or ``folder/module.function``.
     runtime : str
-        Lambda runtime identifier; only ``python3.x`` runs locally (on this kernel's Python).
+        Lambda runtime identifier: ``python3.x`` (run on this kernel's Python) or
+        ``nodejs<major>.x`` (run on a Node.js found on this machine, see :mod:`.launchers`).
     timeout_s : float
         Function timeout, seconds.
     memory_mb : int
@@ -129,6 +132,10 @@ class FunctionSpec:
         Where the function lives.
     version : str
         ``$LATEST`` or a published version number.
+    revision : str
+        What identifies this deployment of the function beyond its code and the settings above
+        (its creation time and the rest of its configuration): a new value, as after a delete and
+        re-create, means new execution environments, as on AWS. Empty: not known.
     """
 
     name: str
@@ -143,6 +150,7 @@ class FunctionSpec:
     region: str
     account_id: str
     version: str = "$LATEST"
+    revision: str = ""
 
 
 @dataclass(frozen=True)

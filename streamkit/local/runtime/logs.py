@@ -20,11 +20,9 @@ from ...limits import (
     LOG_EVENT_MAX_BYTES,
     LOG_EVENT_OVERHEAD_BYTES,
 )
+from .. import state
 
 __all__ = ["LogShipper", "batches", "iso", "split_event"]
-
-#: The embedded backend's credentials (fake; it accepts any).
-_FAKE_CREDENTIALS = "testing"
 
 
 def iso(ms: int) -> str:
@@ -72,13 +70,14 @@ class LogShipper:
                     import boto3
                     from botocore.config import Config
 
+                    keys = state.credentials()
                     self._client = boto3.session.Session().client(
                         "logs",
                         endpoint_url=self.endpoint_url,
                         region_name=self.region,
-                        aws_access_key_id=_FAKE_CREDENTIALS,
-                        aws_secret_access_key=_FAKE_CREDENTIALS,
-                        aws_session_token=_FAKE_CREDENTIALS,
+                        aws_access_key_id=keys.access_key_id,
+                        aws_secret_access_key=keys.secret_access_key,
+                        aws_session_token=keys.session_token,
                         config=Config(
                             retries={"max_attempts": 2, "mode": "standard"},
                             connect_timeout=5,

@@ -1,11 +1,11 @@
-"""The local Lambda function runtime: runs a deployed function's zip as AWS Lambda's Python runtime
-does, without Docker, and ships its output to CloudWatch Logs.
+"""The local Lambda function runtime: runs a deployed function's zip as AWS Lambda's Python and
+Node.js runtimes do, without Docker, and ships its output to CloudWatch Logs.
 
-One worker *process* (:mod:`streamkit.local.worker`, started with this kernel's own Python) is one
-execution environment. :meth:`FunctionRuntime.invoke` reuses an idle environment of the function
-(warm start: module state survives) or starts one (cold start: the zip, extracted once per
-``CodeSha256``, is the working directory and first on ``sys.path``; the handler import is the init
-phase, reported as ``Init Duration``). Concurrent invocations each get their own environment.
+One worker *process* (:mod:`.worker` on this kernel's Python; ``node_worker.cjs`` on Node.js for
+``nodejs*.x``, see :mod:`.launchers`) is one execution environment. :meth:`FunctionRuntime.invoke`
+reuses an idle environment of the function (warm start: module state survives) or starts one (cold
+start: the zip, extracted once per ``CodeSha256``, is the working directory; the handler import is
+the init phase, reported as ``Init Duration``). Concurrent invocations get their own environments.
 
 What the caller gets back is an :class:`InvocationResult` with what ``Invoke`` would answer: the
 payload, or Lambda's error object with ``FunctionError: Unhandled`` for an exception, a timeout
@@ -17,8 +17,8 @@ one ``PutLogEvents`` per invocation, before :meth:`~FunctionRuntime.invoke` retu
 on a cold start, ``START``, every line the function printed (one event per line), every ``logging``
 record (one event each), ``END`` and ``REPORT`` with Lambda's fields.
 
-Local differences: the code runs on this kernel's Python whatever the
-``python3.x`` runtime says; memory is measured (``Max Memory Used``) but not capped; there is no
+Local differences: the code runs on this kernel's Python whatever the ``python3.x`` runtime says
+(Node.js: see :mod:`.launchers`); memory is measured (``Max Memory Used``) but not capped; there is no
 ``/tmp`` quota, network isolation or CPU scaling with memory; logs use the text format only.
 """
 
@@ -31,8 +31,6 @@ import selectors
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -41,17 +39,18 @@ import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from ...errors import InvalidParameterError
 from ...limits import LAMBDA_INIT_LIMIT_S
 from ...packaging import code_sha256
+from .. import state
+from . import sandbox
 from . import worker as _protocol
 from .code import extract_package
 from .invocation import (
     EXIT_MESSAGE,
     EXIT_TYPE,
-    PYTHON_RUNTIME,
     TIMEOUT_LOG,
     TIMEOUT_MESSAGE,
     TIMEOUT_TYPE,
@@ -60,15 +59,14 @@ from .invocation import (
     InvocationResult,
     LogShippingWarning,
     RuntimeClosedError,
-    UnsupportedRuntimeError,
     exit_status,
 )
+from .launchers import Launcher, launcher_for, missing_runtime_error
 from .logs import LogShipper, iso, split_event
 
 __all__ = ["FunctionRuntime"]
 
 _WORKER_PATH = Path(_protocol.__file__).resolve()
-_FAKE_CREDENTIALS = "testing"
 _READ_CHUNK = 1 << 20
 
 
@@ -104,6 +102,7 @@ class _Worker:
         self.outgoing: memoryview | None = None  # request bytes not written yet
         self.init_failed = False
         self.retired = False
+        self.launcher: Launcher | None = None  # how its process is started
 
     @property
     def pid(self) -> int:
@@ -179,20 +178,17 @@ class FunctionRuntime:
         self._current: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._stats: dict[str, dict[str, int]] = {}
         self._code_dirs: dict[str, Path] = {}
+        sandbox.sweep()  # the scratch roots of kernels that were killed
         if work_dir is None:
-            self._root = Path(tempfile.mkdtemp(prefix="streamkit-lambda-"))
+            self._root = self._scratch = sandbox.new_root()
             self._own_root = True
         else:
             self._root = Path(work_dir)
             self._root.mkdir(parents=True, exist_ok=True)
             self._own_root = False
-        self._finalizer = weakref.finalize(
-            self,
-            FunctionRuntime._shutdown,
-            self._lock,
-            self._idle,
-            self._busy,
-            self._root if self._own_root else None,
+            self._scratch = sandbox.new_root()  # the functions' HOME and /tmp: the run's own
+        self._finalizer = weakref.finalize(  # also at exit (weakref.finalize's atexit hook)
+            self, FunctionRuntime._shutdown, self._lock, self._idle, self._busy, self._scratch
         )
 
     # -- public API -------------------------------------------------------------------------------
@@ -216,15 +212,14 @@ class FunctionRuntime:
         Raises
         ------
         UnsupportedRuntimeError
-            The runtime is not ``python3.x``.
+            The runtime is neither ``python3.x`` nor ``nodejs<major>.x``.
         InvalidParameterError
             The event is not JSON-serialisable, or the code is not a zip archive.
         RuntimeClosedError
             After :meth:`close`.
         """
-        if not isinstance(spec.runtime, str) or not PYTHON_RUNTIME.fullmatch(spec.runtime):
-            raise UnsupportedRuntimeError(spec.runtime, spec.name)
-        if not isinstance(spec.timeout_s, int | float) or not spec.timeout_s > 0:
+        launcher = launcher_for(spec.runtime, spec.name, spec.memory_mb)
+        if not isinstance(spec.timeout_s, int | float) or not 0 < spec.timeout_s < math.inf:
             raise InvalidParameterError("timeout_s", spec.timeout_s, "a number of seconds > 0")
         if isinstance(event, bytes | bytearray | memoryview):
             payload = bytes(event)
@@ -246,6 +241,7 @@ class FunctionRuntime:
             tuple(sorted((str(k), str(v)) for k, v in spec.environment.items())),
             spec.region,
             spec.account_id,
+            spec.revision,  # a deleted and re-created function gets new environments
         )
         code_dir = self._code_dir(sha, spec.code)
         request_id = str(uuid.uuid4())
@@ -261,6 +257,7 @@ class FunctionRuntime:
                 f"/aws/lambda/{spec.name}",
                 f"{datetime.now(UTC):%Y/%m/%d}/[{spec.version}]{uuid.uuid4().hex}",
             )
+            worker.launcher = launcher
             with self._lock:
                 if self._closed:
                     raise RuntimeClosedError(
@@ -322,6 +319,16 @@ class FunctionRuntime:
             ]
         return pd.DataFrame(rows, columns=columns)
 
+    def retire_function(self, arn: str) -> None:
+        """End a deleted function's environments, as AWS does: idle ones now, busy ones when done."""
+        with self._lock:
+            keys = [key for key in set(self._idle) | set(self._current) if key[0] == arn]
+            idle = [w for key in keys for w in self._idle.pop(key, [])]
+            for key in keys:  # busy ones no longer match, so they are retired when released
+                self._current.pop(key, None)
+        for worker in idle:
+            self._retire(worker)
+
     def worker_pids(self) -> list[int]:
         """Process ids of the live execution environments (idle and busy)."""
         with self._lock:
@@ -344,8 +351,7 @@ class FunctionRuntime:
         for w in busy:  # the invoking thread closes their pipes; here they are only stopped
             _kill(w)
         self._finalizer.detach()
-        if self._own_root:
-            shutil.rmtree(self._root, ignore_errors=True)
+        shutil.rmtree(self._scratch, ignore_errors=True)  # the work_dir's code cache is kept
 
     @property
     def closed(self) -> bool:
@@ -470,17 +476,11 @@ class FunctionRuntime:
     # -- starting an environment ------------------------------------------------------------------
 
     def _environment(self, spec: FunctionSpec, code_dir: Path, log_stream: str) -> dict[str, str]:
-        # The parent's AWS_* variables (real credentials, profile, region) never reach the function.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(
-            {
-                "TZ": ":UTC",
-                "AWS_ENDPOINT_URL": self.endpoint_url,
-                # no shared config or credentials file: the function sees only what Lambda gives it
-                "AWS_CONFIG_FILE": os.devnull,
-                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            }
-        )
+        keys = state.credentials()
+        # An allow-list: nothing of the kernel's environment but what the interpreter needs
+        # (sandbox.py); HOME and TMPDIR are the run's scratch folders, not the user's.
+        home, tmp = sandbox.scratch(self._scratch, spec.name)
+        env = sandbox.base_environment(home=home, tmp=tmp, endpoint_url=self.endpoint_url)
         env.update({str(k): str(v) for k, v in spec.environment.items()})
         env.update(
             {  # Lambda's reserved variables: the function's own configuration cannot change them
@@ -494,9 +494,10 @@ class FunctionRuntime:
                 "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
                 "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
                 "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
-                "AWS_ACCESS_KEY_ID": _FAKE_CREDENTIALS,
-                "AWS_SECRET_ACCESS_KEY": _FAKE_CREDENTIALS,
-                "AWS_SESSION_TOKEN": _FAKE_CREDENTIALS,
+                # the run's own credentials stand for the execution role's
+                "AWS_ACCESS_KEY_ID": keys.access_key_id,
+                "AWS_SECRET_ACCESS_KEY": keys.secret_access_key,
+                "AWS_SESSION_TOKEN": keys.session_token,
                 "LAMBDA_TASK_ROOT": str(code_dir),
                 "LAMBDA_RUNTIME_DIR": str(_WORKER_PATH.parent),
             }
@@ -504,12 +505,14 @@ class FunctionRuntime:
         return env
 
     def _spawn(self, worker: _Worker, spec: FunctionSpec, code_dir: Path) -> None:
+        launcher = worker.launcher
+        assert launcher is not None and launcher.argv is not None
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
         raw_r, raw_w = os.pipe()
         try:
             worker.proc = subprocess.Popen(
-                [sys.executable, str(_WORKER_PATH), str(request_r), str(response_w)],
+                [*launcher.argv, str(request_r), str(response_w)],
                 cwd=code_dir,
                 env=self._environment(spec, code_dir, worker.log_stream),
                 stdin=subprocess.DEVNULL,
@@ -541,14 +544,18 @@ class FunctionRuntime:
     ) -> tuple[InvocationResult, bool]:
         started_ms = _now_ms()
         began = time.monotonic()
-        here = ".".join(map(str, sys.version_info[:3]))
+        launcher = worker.launcher
+        assert launcher is not None
         worker.events.append(
             (
                 started_ms,
-                f"INIT_START Runtime Version: {spec.runtime.replace('python', 'python:')}.local"
-                f"\tRuntime Version ARN: arn:aws:lambda:{spec.region}::runtime:local-python-{here}",
+                f"INIT_START Runtime Version: {launcher.runtime_version}\tRuntime Version ARN: "
+                f"arn:aws:lambda:{spec.region}::runtime:{launcher.runtime_version_arn}",
             )
         )
+        if launcher.argv is None:  # e.g. no Node.js on this machine: the program cannot start
+            error = missing_runtime_error(launcher, request_id)
+            return self._init_failed(worker, spec, request_id, began, "entrypoint", error), False
         self._spawn(worker, spec, code_dir)
         # The init phase may take LAMBDA_INIT_LIMIT_S; past that, init continues under the function
         # timeout, as when Lambda retries init in the invoke phase.
@@ -600,14 +607,15 @@ class FunctionRuntime:
         _kill(worker)
         self._drain(worker)
         status = ""
-        if how == "error":
+        if how in ("error", "entrypoint"):
             assert error is not None
             status = f"\tStatus: error\tError Type: {error['errorType']}"
         elif how == "crash":
             error = {
                 "errorType": EXIT_TYPE,
                 "errorMessage": EXIT_MESSAGE.format(
-                    request_id=request_id, status=exit_status(worker.proc.returncode)
+                    request_id=request_id,
+                    status=exit_status(worker.proc.returncode if worker.proc else None),
                 ),
             }
             status = f"\tStatus: error\tError Type: {EXIT_TYPE}"
@@ -624,8 +632,8 @@ class FunctionRuntime:
             (now, f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init{status}")
         )
         worker.events.append((now, f"START RequestId: {request_id} Version: {spec.version}"))
-        if how == "crash":
-            worker.events.append((now, f"{error['errorMessage']}\n{EXIT_TYPE}"))
+        if how in ("crash", "entrypoint"):
+            worker.events.append((now, f"{error['errorMessage']}\n{error['errorType']}"))
         elif how == "timeout":
             worker.events.append(
                 (
@@ -700,7 +708,8 @@ class FunctionRuntime:
             error = {
                 "errorType": EXIT_TYPE,
                 "errorMessage": EXIT_MESSAGE.format(
-                    request_id=request_id, status=exit_status(worker.proc.returncode)
+                    request_id=request_id,
+                    status=exit_status(worker.proc.returncode if worker.proc else None),
                 ),
             }
             worker.events.append((_now_ms(), f"{error['errorMessage']}\n{EXIT_TYPE}"))
@@ -727,12 +736,12 @@ class FunctionRuntime:
             self._finish(
                 worker, spec, request_id, json.loads(body), duration_ms, init_ms, cold, ""
             ),
-            True,
+            not meta.get("exiting", False),  # a Node.js environment ending on an uncaught error
         )
 
     def _exchange(
         self, worker: _Worker, message: memoryview, deadline: float
-    ) -> bytes | bool | None:
+    ) -> bytes | Literal[False] | None:
         """Send the request and wait for the answer: its DONE payload, False if the process died,
         None at the deadline."""
         worker.outgoing = message

@@ -1,0 +1,3 @@
+exports.handler = async (event) => {
+  console.info("EVENT\n" + JSON.stringify(event, null, 2))
+};
