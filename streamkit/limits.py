@@ -41,6 +41,7 @@ __all__ = [
     "ESM_RETRY_ATTEMPTS_RANGE",
     "ESM_RECORD_AGE_RANGE_S",
     "ESM_TUMBLING_WINDOW_RANGE_S",
+    "ESM_WINDOW_STATE_MAX_BYTES",
     "ESM_MAX_FILTERS",
     "ESM_LATEST_FIRST_POLL_WAIT_S",
     "LOGS_ARRIVAL_TIMEOUT_S",
@@ -209,6 +210,13 @@ ESM_RECORD_AGE_RANGE_S: Final = (60, 604_800)
 
 #: ``TumblingWindowInSeconds`` range (0 = no window), in seconds. Source: same API Reference page.
 ESM_TUMBLING_WINDOW_RANGE_S: Final = (0, 900)
+
+#: Largest tumbling-window ``state`` a function may return, in bytes (its JSON): "Your state can be a
+#: maximum of 1 MB per shard. If it exceeds that size, Lambda terminates the window early." Source:
+#: Lambda Developer Guide, "Implementing stateful DynamoDB stream processing in Lambda"
+#: (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-windows.html), as of 2026-12.
+#: 1 MB read as 1,048,576 bytes (INFERRED: the page does not say which megabyte).
+ESM_WINDOW_STATE_MAX_BYTES: Final = 1024 * 1024
 
 #: Filters per mapping (default quota; AWS can raise it to 10). Source: Lambda Developer Guide,
 #: "Lambda event filtering" (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html).

@@ -479,7 +479,8 @@ def create_trigger(
     maximum_batching_window_s : int
         Seconds to gather records before invoking, 0 to 300.
     parallelization_factor : int
-        Concurrent batches per shard, 1 to 10.
+        Concurrent batches per shard, 1 to 10; each partition key's records stay in order, and a
+        failing batch holds up only the keys of its own batches.
     maximum_retry_attempts : int
         -1 (until the record expires) or 0 to 10,000.
     maximum_record_age_s : int
@@ -493,7 +494,9 @@ def create_trigger(
     filter_patterns : sequence of dict or str
         At most 5 patterns, each a JSON object (dict or JSON string); stored as JSON strings.
     tumbling_window_s : int
-        0 (none) to 900 seconds.
+        0 (none) or 1 to 900 seconds: the function gets a ``state`` it returns from invocation to
+        invocation within a window, and a final invocation per window
+        (``isFinalInvokeForWindow``); it must answer ``{"state": ...}`` (:mod:`streamkit.windows`).
     enabled : bool
         ``False`` creates it paused.
     wait : bool

@@ -24,6 +24,7 @@ MODEL = {
     "streamkit.packaging",
     "streamkit.shards",
     "streamkit.waiting",
+    "streamkit.windows",
 }
 #: The only rooms that may know both the client helpers and the embedded backend.
 ENTRY = {"streamkit", "streamkit.connection", "streamkit.__main__"}

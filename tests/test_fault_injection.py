@@ -255,9 +255,15 @@ class Run:
     figures: dict[str, Any] = field(default_factory=dict)
 
 
-def run_scenario(aws: Any, scenario: Scenario = FULL, settle_timeout: float = 75.0) -> Run:
-    """Create a table, a faulty function, an SQS on-failure destination and a mapping; write the
-    records; wait for the trigger to settle; collect everything the checks need."""
+def run_scenario(
+    aws: Any,
+    scenario: Scenario = FULL,
+    settle_timeout: float = 75.0,
+    parallelization_factor: int = 1,
+) -> Run:
+    """Create a table, a faulty function, an SQS on-failure destination and a mapping (with
+    ``parallelization_factor`` concurrent batches per shard); write the records; wait for the
+    trigger to settle; collect everything the checks need."""
     run = Run(scenario=scenario, began=time.monotonic())
     ddb, lam, sqs = aws.client("dynamodb"), aws.client("lambda"), aws.client("sqs")
     n = next(_names)
@@ -307,6 +313,7 @@ def run_scenario(aws: Any, scenario: Scenario = FULL, settle_timeout: float = 75
                     MaximumRetryAttempts=RETRIES,
                     BisectBatchOnFunctionError=True,
                     DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+                    ParallelizationFactor=parallelization_factor,
                 )["UUID"]
             if number in scenario.roll_after:
                 aws.roll_shards(table)

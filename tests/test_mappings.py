@@ -191,20 +191,21 @@ def test_invalid_settings_are_refused_like_aws(aws, function, stream, settings, 
     "settings",
     [
         {"ParallelizationFactor": 2},
+        {"ParallelizationFactor": 10},
         {"TumblingWindowInSeconds": 30},
+        {"TumblingWindowInSeconds": 900, "ParallelizationFactor": 3},
     ],
 )
-def test_settings_not_run_yet_are_refused_not_ignored(aws, function, stream, settings):
-    args = {
-        "FunctionName": function,
-        "EventSourceArn": stream,
-        "StartingPosition": "LATEST",
-        **settings,
-    }
-    with pytest.raises(ClientError) as err:
-        aws.client("lambda").create_event_source_mapping(**args)
-    assert "does not run" in err.value.response["Error"]["Message"]
-    assert "docs/parity.md" in err.value.response["Error"]["Message"]
+def test_parallelization_and_tumbling_windows_are_accepted_and_echoed(
+    aws, function, stream, settings
+):
+    lam = aws.client("lambda")
+    created = lam.create_event_source_mapping(
+        FunctionName=function, EventSourceArn=stream, StartingPosition="LATEST", **settings
+    )
+    for key, value in settings.items():
+        assert created[key] == value
+        assert lam.get_event_source_mapping(UUID=created["UUID"])[key] == value
 
 
 def test_update_disable_enable_delete(aws, function, stream):

@@ -463,12 +463,15 @@ def test_a_flaky_function_with_retries_over_4_shards_and_rollovers(
 
 
 @pytest.mark.slow
-def test_fault_injection_scenario_with_4_shards(aws, shards):
+def test_fault_injection_scenario_with_4_shards_and_parallelization_factor_3(aws, shards):
     """tests/test_fault_injection.py's SMALL scenario (raises, crashes, timeouts, poison records,
-    bisecting, an on-failure queue, two rollovers) on 4 shards that also roll over on a 1 s clock.
-    Its own ``check`` assumes one lineage, so the checks here are per lineage."""
+    bisecting, an on-failure queue, two rollovers) on 4 shards that also roll over on a 1 s clock,
+    each shard processed by 3 concurrent batches (``ParallelizationFactor`` 3). Its own ``check``
+    assumes one lineage and one batch at a time, so the checks here are per lineage and per key:
+    nothing lost (every record processed or in a failure record), each key's records first
+    processed in order, every parent before its children."""
     shards(4, rollover_s=1.0)
-    run = run_scenario(aws, SMALL, settle_timeout=120)
+    run = run_scenario(aws, SMALL, settle_timeout=120, parallelization_factor=3)
     shard_of = {r["dynamodb"]["SequenceNumber"]: s for s, r in run.truth}
     key_version = {
         r["dynamodb"]["SequenceNumber"]: (

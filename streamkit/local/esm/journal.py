@@ -112,8 +112,11 @@ def poll(mapping: Mapping, shard: Shard, rows: list[tuple[int, Any, str]]) -> No
     )
 
 
-def invoked(done: Completion, batch: list[tuple[int, Any, str, float]] | None) -> None:
-    """An invocation ended (called with the batch it carried, before the outcome is applied)."""
+def invoked(
+    done: Completion, batch: list[tuple[int, Any, str, float]] | None, final: bool = False
+) -> None:
+    """An invocation ended (called with the batch it carried, before the outcome is applied;
+    ``final``: a tumbling window's final invocation)."""
     result = done.result
     ok = bool(getattr(result, "ok", False))
     detail = None
@@ -127,6 +130,8 @@ def invoked(done: Completion, batch: list[tuple[int, Any, str, float]] | None) -
         "batchItemFailures"
     ):
         detail = "batchItemFailures reported"
+    if final:
+        detail = "final invocation of a tumbling window" + (f": {detail}" if detail else "")
     now = state.now()
     batch = batch or []
     _note(
@@ -139,7 +144,7 @@ def invoked(done: Completion, batch: list[tuple[int, Any, str, float]] | None) -
         last_sequence=batch[-1][0] if batch else None,
         records=len(batch),
         ok=ok,
-        attempt=done.cursor.attempts + 1,
+        attempt=done.lane.attempts + 1,
         detail=detail,
     )
 

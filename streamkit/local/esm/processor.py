@@ -10,19 +10,22 @@ until ``MaximumRetryAttempts`` discards it on record (checkpoint past it, failur
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ...errors import InvalidParameterError
+from ...limits import ESM_WINDOW_STATE_MAX_BYTES
 from .. import state
 from ..dynamodbstreams.models import Stream, store_for
 from . import journal
 from .models import Mapping, MappingStore
-from .poller import Completion, Cursor, Runner, account_region
+from .poller import Completion, Cursor, Lane, Runner, account_region
 
 __all__ = [
+    "MissingWindowState",
     "PartialFailure",
     "Processing",
     "describe_failure",
@@ -64,7 +67,7 @@ def partial_batch_verdict(payload: Any, sequence_numbers: list[int]) -> int | No
 
 def describe_failure(result: Any) -> tuple[str, str]:
     """(what went wrong, LastProcessingResult) of a failed invocation."""
-    if isinstance(result, PartialFailure):
+    if isinstance(result, PartialFailure | MissingWindowState):
         return str(result), "PROBLEM: Function call failed"
     if isinstance(result, LookupError):
         return f"{type(result).__name__}: {result}", "PROBLEM: Function not found"
@@ -182,6 +185,22 @@ def send_failure_record(
         raise ValueError(f"not an SQS queue, SNS topic or S3 bucket ARN: {destination}")
 
 
+def _backoff(failures_in_a_row: int) -> float:
+    """When (``time.monotonic()``) a failed batch is retried: exponential, from 0.1 s to 5 s."""
+    low, high = _RETRY_BACKOFF_S
+    return time.monotonic() + min(high, low * 2 ** min(failures_in_a_row - 1, 16))
+
+
+class MissingWindowState(Exception):
+    """With a tumbling window, the function's answer had no ``state`` (a failed invocation)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            'the function\'s answer has no "state": with a tumbling window Lambda counts that as '
+            'a failed invocation (return {"state": {...}})'
+        )
+
+
 class PartialFailure(Exception):
     """The function reported failed records (``batchItemFailures``)."""
 
@@ -239,40 +258,59 @@ class Processing:
             return init_failure(exc)
 
     def _finish(self, done: Completion) -> None:
-        cursor, result = done.cursor, done.result
+        cursor, lane = done.cursor, done.lane
+        result: Any = done.result
         with state.LOCK:
             store = None
             for _, mappings in self._stores():
                 if done.runner.uuid in mappings.mappings:
                     store = mappings
             mapping = store.mappings.get(done.runner.uuid) if store else None
-            batch = cursor.in_flight or []
-            journal.invoked(done, batch)  # for the trigger timeline
-            cursor.in_flight = None
+            batch = lane.in_flight or []
+            final = lane.final_in_flight
+            journal.invoked(done, batch, final)  # for the trigger timeline
+            lane.in_flight = None
+            lane.final_in_flight = False
             cursor.invocations += 1
             ok = getattr(result, "ok", False)
-            cursor.last_request_id = getattr(result, "request_id", None) or cursor.last_request_id
+            lane.last_request_id = getattr(result, "request_id", None) or lane.last_request_id
+            settings = mapping.settings if mapping is not None else {}
+            windowed = bool(settings.get("TumblingWindowInSeconds"))
+            if ok and windowed:  # "If the response does not contain a state property, Lambda
+                # considers this a failed invocation."
+                payload = result.payload
+                if not isinstance(payload, dict) or "state" not in payload:
+                    ok, result = False, MissingWindowState()
+                elif not final:
+                    lane.window_state = payload["state"]
+                    size = len(json.dumps(payload["state"], separators=(",", ":")))
+                    lane.window_early = size > ESM_WINDOW_STATE_MAX_BYTES
+            if final:
+                self._finish_window(mapping, cursor, lane, ok, result)
+                return
             processed = len(batch) if ok else 0  # records of the batch that are done
             verdict = None
-            if ok and mapping is not None and _REPORT in mapping.settings["FunctionResponseTypes"]:
+            if ok and mapping is not None and _REPORT in settings["FunctionResponseTypes"]:
                 verdict = partial_batch_verdict(result.payload, [row[0] for row in batch])
                 if verdict is not None:  # retry from the lowest failed record (all on -1)
                     processed = sum(1 for row in batch if row[0] < verdict) if verdict >= 0 else 0
                     ok, result = False, PartialFailure(verdict, processed)
-            rest = cursor.segments[1:] if cursor.segments else []
+            rest = lane.segments[1:] if lane.segments else []
             if processed:
                 cursor.records += processed
-                self._checkpoint(mapping, cursor, batch[processed - 1][0])
-                del cursor.buffer[:processed]
-                cursor.first_buffered_at = cursor.buffer[0][3] if cursor.buffer else None
+                done_rows = [row[0] for row in batch[:processed]]
+                if windowed:  # checkpointed once the window's final invocation succeeds
+                    lane.window_records.extend(done_rows)
+                else:
+                    self._settle(mapping, cursor, done_rows)
+                del lane.buffer[:processed]
+                lane.first_buffered_at = lane.buffer[0][3] if lane.buffer else None
             if ok:
-                if not cursor.buffer and not rest and cursor.read_through is not None:
-                    self._checkpoint(mapping, cursor, max(batch[-1][0], cursor.read_through))
-                cursor.segments = rest
-                cursor.attempts = 0
+                lane.segments = rest
+                lane.attempts = 0
                 cursor.batches += 1
-                cursor.failures_in_a_row = 0
-                cursor.retry_at = 0.0
+                lane.failures_in_a_row = 0
+                lane.retry_at = 0.0
                 # IteratorAge: how old the batch's last record was when processing finished
                 newest = batch[-1][1]["dynamodb"]["ApproximateCreationDateTime"]
                 cursor.iterator_age_ms = max(0.0, (state.now() - newest) * 1000)
@@ -280,46 +318,76 @@ class Processing:
                     mapping.last_processing_result = "OK"
                 return
             cursor.errors += 1
-            cursor.failures_in_a_row += 1
+            lane.failures_in_a_row += 1
             failed = len(batch) - processed
-            settings = mapping.settings if mapping is not None else {}
             reached_function = not isinstance(result, BaseException) or isinstance(
-                result, PartialFailure
+                result, PartialFailure | MissingWindowState
             )
-            low, high = _RETRY_BACKOFF_S
-            cursor.retry_at = time.monotonic() + min(
-                high, low * 2 ** min(cursor.failures_in_a_row - 1, 16)
-            )
+            lane.retry_at = _backoff(lane.failures_in_a_row)
             cursor.last_error, problem = describe_failure(result)
             if mapping is not None:
                 mapping.last_processing_result = problem
             if not reached_function:
                 # AWS: errors before the function runs (function missing, service trouble) are
                 # retried until the records expire or pass their maximum age; they use no retries
-                cursor.segments = [failed, *rest]
+                lane.segments = [failed, *rest]
                 return
-            cursor.attempts += 1
-            cursor.last_failure_unhandled = not isinstance(result, PartialFailure)
+            lane.attempts += 1
+            lane.last_failure_unhandled = not isinstance(
+                result, PartialFailure | MissingWindowState
+            )
             if isinstance(result, PartialFailure) and verdict is not None and verdict >= 0:
-                cursor.segments = [failed, *rest]  # split at the reported record
+                lane.segments = [failed, *rest]  # split at the reported record
             elif settings.get("BisectBatchOnFunctionError") and failed > 1:
                 half = failed // 2  # splitting does not count towards the retry quota
-                cursor.segments = [half, failed - half, *rest]
+                lane.segments = [half, failed - half, *rest]
                 journal.split(mapping, cursor, [half, failed - half])
-                cursor.attempts = 0
+                lane.attempts = 0
             else:
-                cursor.segments = [failed, *rest]
+                lane.segments = [failed, *rest]
             if mapping is not None:
                 retries = int(settings.get("MaximumRetryAttempts", -1))
-                if retries >= 0 and cursor.attempts > retries:
+                if retries >= 0 and lane.attempts > retries:
                     stream = store_for(*account_region(mapping.event_source_arn)).streams.get(
                         mapping.event_source_arn
                     )
                     if stream is not None:
                         self._discard(
-                            mapping, stream, cursor, cursor.segments[0], "RetryAttemptsExhausted"
+                            mapping,
+                            stream,
+                            cursor,
+                            lane,
+                            lane.segments[0],
+                            "RetryAttemptsExhausted",
                         )
-                        cursor.retry_at = 0.0
+                        lane.retry_at = 0.0
+
+    def _finish_window(
+        self, mapping: Mapping | None, cursor: Cursor, lane: Lane, ok: bool, result: Any
+    ) -> None:
+        """A tumbling window's final invocation ended. On success the window's records are
+        checkpointed and its state dropped (a later record of the same window, after an early end,
+        opens it again with a fresh state); a failure is retried after a backoff, holding up the
+        lane: AWS "suspends further processing until a successful invocation"."""
+        if ok:
+            self._settle(mapping, cursor, lane.window_records)
+            lane.window_records = []
+            lane.window = None
+            lane.window_state = {}
+            lane.window_early = False
+            lane.final_failed = False
+            lane.failures_in_a_row = 0
+            lane.retry_at = 0.0
+            if mapping is not None:
+                mapping.last_processing_result = "OK"
+            return
+        cursor.errors += 1
+        lane.failures_in_a_row += 1
+        lane.final_failed = True
+        lane.retry_at = _backoff(lane.failures_in_a_row)
+        cursor.last_error, problem = describe_failure(result)
+        if mapping is not None:
+            mapping.last_processing_result = problem
 
     def _checkpoint(self, mapping: Mapping | None, cursor: Cursor, sequence: int) -> None:
         """Move a shard's checkpoint (kept on the mapping, so a restarted service resumes there)."""
@@ -328,52 +396,61 @@ class Processing:
         if mapping is not None:
             mapping.checkpoints[cursor.shard_id] = sequence
 
-    def _skip_filtered(self, mapping: Mapping, cursor: Cursor) -> None:
-        """With nothing pending, checkpoint past what was read and filtered out (AWS: "the streams
-        iterator advances past this record")."""
-        if cursor.buffer or cursor.segments or cursor.in_flight or cursor.read_through is None:
-            return
-        if cursor.checkpoint is None or cursor.checkpoint < cursor.read_through:
-            self._checkpoint(mapping, cursor, cursor.read_through)
+    def _settle(self, mapping: Mapping | None, cursor: Cursor, sequences: list[int]) -> None:
+        """Records are done (processed, or discarded on record): the checkpoint moves over them
+        once every record read before them is done too."""
+        cursor.settled.update(sequences)
+        self._advance(mapping, cursor)
+
+    def _advance(self, mapping: Mapping | None, cursor: Cursor) -> None:
+        """Move the checkpoint over the leading records that are done (on every lane)."""
+        unsettled, settled = cursor.unsettled, cursor.settled
+        last = None
+        while unsettled and unsettled[0] in settled:
+            last = unsettled.popleft()
+            settled.discard(last)
+        if last is not None and (cursor.checkpoint is None or last > cursor.checkpoint):
+            self._checkpoint(mapping, cursor, last)
 
     def _discard(
         self,
         mapping: Mapping,
         stream: Stream,
         cursor: Cursor,
+        lane: Lane,
         count: int,
         condition: str,
     ) -> None:
-        """Give up on the first ``count`` buffered records, on record: checkpoint past them, keep
-        an entry in the mapping's state and send AWS's failure record to the on-failure
-        destination."""
-        rows = cursor.buffer[:count]
+        """Give up on a lane's first ``count`` buffered records, on record: checkpoint past them
+        (once records before them are done), keep an entry in the mapping's state and send AWS's
+        failure record to the on-failure destination."""
+        rows = lane.buffer[:count]
         if not rows:
             return
         journal.discard(mapping, cursor, rows, condition)
-        invoke_count = cursor.attempts
-        del cursor.buffer[:count]
-        self._checkpoint(mapping, cursor, rows[-1][0])
-        cursor.first_buffered_at = cursor.buffer[0][3] if cursor.buffer else None
+        invoke_count = lane.attempts
+        del lane.buffer[:count]
+        self._settle(mapping, cursor, [row[0] for row in rows])
+        lane.first_buffered_at = lane.buffer[0][3] if lane.buffer else None
         left = count
-        while left and cursor.segments:  # the discarded records leave the failed batches too
-            taken = min(left, cursor.segments[0])
-            cursor.segments[0] -= taken
+        while left and lane.segments:  # the discarded records leave the failed batches too
+            taken = min(left, lane.segments[0])
+            lane.segments[0] -= taken
             left -= taken
-            if cursor.segments[0] == 0:
-                cursor.segments.pop(0)
-                cursor.attempts = 0
+            if lane.segments[0] == 0:
+                lane.segments.pop(0)
+                lane.attempts = 0
         cursor.discarded += len(rows)
-        cursor.failures_in_a_row = 0  # the shard moves on
+        lane.failures_in_a_row = 0  # the lane moves on
         destination = (
             (mapping.settings.get("DestinationConfig") or {}).get("OnFailure") or {}
         ).get("Destination")
         message = failure_record(
-            request_id=(cursor.last_request_id if invoke_count else None) or str(uuid.uuid4()),
+            request_id=(lane.last_request_id if invoke_count else None) or str(uuid.uuid4()),
             function_arn=mapping.function_arn,
             condition=condition,
             invoke_count=invoke_count,
-            unhandled=cursor.last_failure_unhandled,
+            unhandled=lane.last_failure_unhandled,
             shard_id=cursor.shard_id,
             stream_arn=stream.arn,
             records=[row[1] for row in rows],
@@ -393,7 +470,6 @@ class Processing:
             event = {"Records": [{**row[1], "eventSourceARN": stream.arn} for row in rows]}
             self._outbox.append((destination, message, event, entry, mapping.uuid, cursor.shard_id))
             self._undelivered += 1
-        self._skip_filtered(mapping, cursor)
 
     def _deliver(self) -> None:
         """Send the failure records the last pass produced (outside the backend's lock)."""

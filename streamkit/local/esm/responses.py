@@ -42,18 +42,11 @@ from .models import (
     validation_error,
 )
 
-__all__ = ["MAPPINGS_PATH", "NOT_YET_RUN", "TAGS_PATH", "handle", "is_mapping_route"]
+__all__ = ["MAPPINGS_PATH", "TAGS_PATH", "handle", "is_mapping_route"]
 
 #: The Lambda REST paths answered here (botocore's Lambda model, ``requestUri``).
 MAPPINGS_PATH = "/2015-03-31/event-source-mappings"
 TAGS_PATH = "/2017-03-31/tags/"
-
-#: Mapping settings the local Lambda service does not run yet, with the default that is accepted.
-#: Anything else is refused at creation: never accepted and silently ignored.
-NOT_YET_RUN: dict[str, Any] = {
-    "ParallelizationFactor": 1,
-    "TumblingWindowInSeconds": 0,
-}
 
 _MAPPING_KEYS = (
     "StartingPosition",
@@ -245,17 +238,6 @@ def _validate_settings(body: dict[str, Any], current: dict[str, Any] | None) -> 
     return settings
 
 
-def _not_yet_run(settings: dict[str, Any]) -> None:
-    for key, default in NOT_YET_RUN.items():
-        value = settings.get(key)
-        if value != default and not (default is None and not value):
-            raise invalid(
-                f"streamkit's embedded backend does not run {key} yet (it is accepted by AWS, but "
-                f"the local Lambda service would ignore it, and it never ignores a setting). Leave it "
-                f"at {json.dumps(default)} locally, or use real AWS. See docs/parity.md."
-            )
-
-
 def _tags(value: Any) -> dict[str, str]:
     """CreateEventSourceMapping's ``Tags``: a map of strings (AWS's rule), or none."""
     if value is None:
@@ -289,7 +271,6 @@ def _create(body: dict[str, Any], account: str, region: str) -> Response:
         store_for(account, region).stream(arn)
     except StreamsApiError:
         raise invalid(f"Stream not found: {arn}") from None
-    _not_yet_run(settings)
     mappings = mapping_store_for(account, region)
     for other in mappings.mappings.values():
         if other.event_source_arn == arn and other.function_arn == function_arn:
@@ -321,7 +302,6 @@ def _update(mapping: Mapping, body: dict[str, Any], account: str, region: str) -
     if mapping.state in BUSY_STATES:
         raise _in_use(mapping, "update")
     settings = _validate_settings(body, mapping.settings)
-    _not_yet_run(settings)
     if "FunctionName" in body:
         mapping.function_arn = _function_arn(account, region, body["FunctionName"])
     mapping.settings = settings

@@ -8,11 +8,13 @@ mapping and each shard of its stream:
   second), outside any write request, reading the stream store in this process (:mod:`.poller`);
 * buffers records into a batch of at most ``BatchSize`` records and 6 MB, sent when full, when the
   batching window (counted from the first buffered record) ends, or at once with no window;
-* invokes the function (synchronously, one batch per shard at a time, shards in parallel) with
-  ``{"Records": [...]}`` exactly as Lambda builds it, through the function runtime;
-* moves the shard's checkpoint only after the batch succeeded; a failed batch is retried, the same
-  records again, until it succeeds, is discarded on record (retries exhausted, records too old) or
-  its records expire (:mod:`.processor`).
+* invokes the function (synchronously; one batch at a time per shard, or ``ParallelizationFactor``
+  batches, each key's records in one of them; shards in parallel) with ``{"Records": [...]}``
+  exactly as Lambda builds it (with a tumbling window's fields when the mapping has one), through
+  the function runtime;
+* moves the shard's checkpoint only over records that are done (processed, or discarded on
+  record); a failed batch is retried, the same records again, until it succeeds, is discarded on
+  record (retries exhausted, records too old) or its records expire (:mod:`.processor`).
 
 Parents are processed before children (:mod:`streamkit.shards`); several mappings on one stream
 are independent consumers; disabling keeps the checkpoints, enabling resumes from them.
@@ -36,6 +38,7 @@ import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ...errors import InvalidParameterError, SettleTimeoutError
@@ -242,7 +245,8 @@ class LocalLambdaService(Polling, Processing):
             try:
                 self._finish(done)
             except Exception as exc:  # keep the batch for a retry rather than lose the loop
-                done.cursor.in_flight = None
+                done.lane.in_flight = None
+                done.lane.final_in_flight = False
                 done.cursor.last_error = f"local Lambda service: {type(exc).__name__}: {exc}"
         with self._events:
             visit_all, self._visit_all = self._visit_all, False
@@ -319,7 +323,7 @@ class LocalLambdaService(Polling, Processing):
     def _transition(self, store: MappingStore, mapping: Mapping, runner: Runner) -> None:
         """Move a mapping on from a transitional state, as the Lambda service does."""
         if mapping.state == MappingState.DELETING:
-            if not any(c.in_flight for c in runner.cursors.values()):
+            if not any(c.busy for c in runner.cursors.values()):
                 del store.mappings[mapping.uuid]
             return
         if mapping.state in (MappingState.CREATING, MappingState.ENABLING, MappingState.UPDATING):
@@ -376,13 +380,20 @@ class LocalLambdaService(Polling, Processing):
                     shard.sequence_numbers, done
                 )
             if cursor is not None:  # ... or read, and not yet processed or discarded
-                pending = max(pending, len(cursor.buffer))
+                pending = max(pending, cursor.buffered)
             if pending:  # (notebooks print this: only what is the same on every run)
                 why = (
                     f"; last error: {cursor.last_error}"
                     if cursor and cursor.errors and cursor.last_error
                     else ""
                 )
+                windows = sorted(
+                    {lane.window for lane in cursor.lanes if lane.window} if cursor else ()
+                )
+                if windows:  # its records are checkpointed by the window's final invocation
+                    why += "; waiting for the final invocation of the tumbling window ending " + (
+                        ", ".join(_iso(end) for _, end in windows)
+                    )
                 reasons.append(
                     f"{label} is {pending} record(s) behind on {shard.shard_id} "
                     f"({mapping.last_processing_result}{why})"
@@ -473,7 +484,7 @@ class LocalLambdaService(Polling, Processing):
                                 "errors": cursor.errors if cursor else 0,
                                 "discarded": cursor.discarded if cursor else 0,
                                 "filtered_out": cursor.filtered_out if cursor else 0,
-                                "in_flight": bool(cursor and cursor.in_flight),
+                                "in_flight": bool(cursor and cursor.busy),
                                 "iterator_age_ms": cursor.iterator_age_ms if cursor else None,
                                 "last_error": cursor.last_error if cursor else None,
                             }
@@ -498,6 +509,10 @@ class LocalLambdaService(Polling, Processing):
                 "last_error",
             ],
         )
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _discard_rows(service: LocalLambdaService) -> list[dict[str, Any]]:
