@@ -25,6 +25,7 @@ from streamkit.limits import STREAM_SHARD_ROLLOVER_SECONDS
 from streamkit.local import LocalAWS
 from streamkit.local import state as local_state
 from streamkit.local.dynamodbstreams.models import partition_hash, store_for
+from streamkit.local.esm.poller import lane_of
 
 pytestmark = pytest.mark.usefixtures("fast_polling")
 
@@ -462,39 +463,38 @@ def test_a_flaky_function_with_retries_over_4_shards_and_rollovers(
     aws.client("lambda").delete_event_source_mapping(UUID=uuid)
 
 
-@pytest.mark.slow
-def test_fault_injection_scenario_with_4_shards_and_parallelization_factor_3(aws, shards):
-    """tests/test_fault_injection.py's SMALL scenario (raises, crashes, timeouts, poison records,
-    bisecting, an on-failure queue, two rollovers) on 4 shards that also roll over on a 1 s clock,
-    each shard processed by 3 concurrent batches (``ParallelizationFactor`` 3). Its own ``check``
-    assumes one lineage and one batch at a time, so the checks here are per lineage and per key:
-    nothing lost (every record processed or in a failure record), each key's records first
-    processed in order, every parent before its children."""
-    shards(4, rollover_s=1.0)
-    run = run_scenario(aws, SMALL, settle_timeout=120, parallelization_factor=3)
+def check_per_key(aws: Any, run: Any, factor: int = 1) -> dict[str, int]:
+    """The checks of a fault-injection run on many shards and lanes (``factor``: the mapping's
+    ParallelizationFactor), where tests/test_fault_injection.py's own ``check`` (one lineage, one
+    batch at a time) does not apply: nothing lost (every record first processed, or in a batch
+    a failure record names), each key's records first processed in order, every parent shard
+    before its children. Returns the figures."""
     shard_of = {r["dynamodb"]["SequenceNumber"]: s for s, r in run.truth}
+    record_of = {r["dynamodb"]["SequenceNumber"]: r for _, r in run.truth}
     key_version = {
-        r["dynamodb"]["SequenceNumber"]: (
-            r["dynamodb"]["NewImage"]["pk"]["S"],
-            int(r["dynamodb"]["NewImage"]["v"]["N"]),
-        )
-        for _, r in run.truth
+        sequence: (r["dynamodb"]["NewImage"]["pk"]["S"], int(r["dynamodb"]["NewImage"]["v"]["N"]))
+        for sequence, r in record_of.items()
     }
-    assert len(run.truth) == SMALL.writes and len(set(shard_of.values())) >= 12
+    assert len(run.truth) == run.scenario.writes
     processed = sorted(_tagged(run.lines, "PROCESSED"), key=lambda b: b["t"])
     rank: dict[str, int] = {}
     for record in (r for b in processed for r in b["records"]):
         rank.setdefault(record[2], len(rank))
-    discarded = set()
     by_shard: dict[str, list[str]] = defaultdict(list)
     for shard, record in run.truth:
         by_shard[shard].append(record["dynamodb"]["SequenceNumber"])
-    for message in run.messages:
-        info = message["DDBStreamBatchInfo"]
+    discarded = set()
+    for message in run.messages:  # a failure record names its batch's first and last record:
+        info = message["DDBStreamBatchInfo"]  # with lanes, the batch is those of the first's lane
         records = by_shard[info["shardId"]]
         first = records.index(info["startSequenceNumber"])
         last = records.index(info["endSequenceNumber"])
-        discarded.update(records[first : last + 1])
+        lane = lane_of(record_of[records[first]], "pk", factor)
+        in_lane = [
+            s for s in records[first : last + 1] if lane_of(record_of[s], "pk", factor) == lane
+        ]
+        assert len(in_lane) == info["batchSize"], info
+        discarded.update(in_lane)
     lost = set(shard_of) - set(rank) - discarded
     assert not lost, f"{len(lost)} lost"
     per_key: dict[str, list[int]] = defaultdict(list)
@@ -509,6 +509,27 @@ def test_fault_injection_scenario_with_4_shards_and_parallelization_factor_3(aws
         if any(shard.shard_id == a_shard for shard in s.shards)
     ]
     _check_lineage_order(_lineage(_describe(aws, arn)), shard_of, rank)
+    return {
+        "records": len(shard_of),
+        "shards": len(set(shard_of.values())),
+        "processed": len(rank),
+        "discarded": len(discarded),
+        "keys in order": len(per_key),
+        "lost": len(lost),
+    }
+
+
+@pytest.mark.slow
+def test_fault_injection_scenario_with_4_shards_and_parallelization_factor_3(aws, shards):
+    """tests/test_fault_injection.py's SMALL scenario (raises, crashes, timeouts, poison records,
+    bisecting, an on-failure queue, two rollovers) on 4 shards that also roll over on a 1 s clock,
+    each shard processed by 3 concurrent batches (``ParallelizationFactor`` 3), checked per key
+    and per lineage (:func:`check_per_key`)."""
+    shards(4, rollover_s=1.0)
+    run = run_scenario(aws, SMALL, settle_timeout=120, parallelization_factor=3)
+    figures = check_per_key(aws, run, factor=3)
+    assert figures["shards"] >= 12 and figures["discarded"] >= len(SMALL.poison)
+    assert figures["keys in order"] == SMALL.keys
 
 
 @pytest.mark.slow
