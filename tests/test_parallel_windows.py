@@ -15,6 +15,7 @@ AWS (AWS-FACTS §2.1, §2.2; Lambda Developer Guide, "Using AWS Lambda with Amaz
 
 from __future__ import annotations
 
+import json
 import math
 import runpy
 import threading
@@ -358,10 +359,18 @@ def test_an_answer_without_state_is_a_failed_invocation(aws, ddb, deploy, make_t
     function = deploy("def handler(event, context):\n    return {'count': 1}\n")
     uuid = _mapping(aws, function, arn, TumblingWindowInSeconds=60, MaximumRetryAttempts=1)
     _write(ddb, table, ["a"])
-    aws.settle(20)
+    deadline = time.monotonic() + 20
+    while _state_row(aws, uuid)["discarded"].iloc[0] < 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
     row = _state_row(aws, uuid)
     assert row["errors"].iloc[0] == 2 and row["discarded"].iloc[0] == 1
     assert 'no "state"' in row["last_error"].iloc[0]
+    # the window's final invocation needs a state too: it fails, and is retried, for as long as
+    # the function answers without one (AWS: processing is suspended until it succeeds)
+    clock.advance(60)
+    with pytest.raises(SettleTimeoutError, match="final invocation of the tumbling window"):
+        aws.settle(1)
+    assert _state_row(aws, uuid)["errors"].iloc[0] >= 3
 
 
 def test_a_state_over_1_mb_ends_the_window_early(aws, ddb, deploy, make_table, clock):
@@ -616,3 +625,171 @@ def test_turning_the_window_off_checkpoints_what_the_open_window_processed(
     events = _windows(aws, function)
     assert len(events) == 1 and not events[0]["isFinalInvokeForWindow"]
     assert _state_row(aws, uuid)["checkpoint"].iloc[0] == events[0]["records"][-1]
+
+
+# -- found in review: windows that could not end, settings changed mid-flight ----------------------
+
+#: Counts records in its state; raises on the key "bad"; logs every event without its records.
+COUNT_OR_FAIL = COUNTER.replace(
+    '    return {"state": {"count": count}}',
+    '    if any(r["dynamodb"]["Keys"]["pk"]["S"] == "bad" for r in event["Records"]):\n'
+    '        raise RuntimeError("bad")\n'
+    '    return {"state": {"count": count}}',
+)
+
+
+def _lanes(aws: Any, uuid: str) -> list[Any]:
+    return [lane for c in aws.lambda_service._runners[uuid].cursors.values() for lane in c.lanes]
+
+
+def test_a_window_larger_than_the_read_bound_still_ends(
+    aws, ddb, deploy, make_table, clock, monkeypatch
+):
+    """The window's processed records hold the checkpoint; once the read bound is reached and its
+    end has passed, the window ends (and reading resumes) instead of waiting for ever."""
+    monkeypatch.setattr(poller, "MAX_READ_PAST_CHECKPOINT", 10)
+    table = make_table("NEW_IMAGE")
+    arn = stream_arn_of(ddb, table)
+    function = deploy(COUNTER)
+    uuid = _mapping(aws, function, arn, BatchSize=5, TumblingWindowInSeconds=60)
+    _write(ddb, table, [f"k{i:02d}" for i in range(25)])
+    clock.advance(120)
+    passes = aws.lambda_service.passes
+    aws.settle(20)
+    assert aws.lambda_service.passes - passes < 2000  # no busy loop while it waited
+    events = _windows(aws, function)
+    assert sum(len(e["records"]) for e in events) == 25
+    finals = [e for e in events if e["isFinalInvokeForWindow"]]
+    assert sum(e["state"]["count"] for e in finals) == 25  # every record in some final state
+    assert len({json.dumps(e["window"]) for e in events}) == 1  # one window, ended more than once
+    assert _state_row(aws, uuid)["records"].iloc[0] == 25
+
+
+def test_a_failing_lane_that_fills_the_buffer_does_not_hold_windows_open(
+    aws, ddb, deploy, make_table, clock, monkeypatch
+):
+    """A lane whose batch keeps failing fills the shard's read buffer (a memory bound, 8 records
+    here): reading stops, and the other lane's window, whose end has passed, ends with what it
+    got instead of waiting for records it cannot read; once the failure is discarded, the rest
+    follows."""
+    monkeypatch.setattr(poller, "_buffer_cap", lambda lanes, batch_size: 8)
+    table = make_table("NEW_IMAGE")
+    arn = stream_arn_of(ddb, table)
+    function = deploy(COUNT_OR_FAIL)
+    _write(ddb, table, ["bad"])
+    others = [f"u{i:02d}" for i in range(40)]
+    _write(ddb, table, others)
+    uuid = _mapping(
+        aws,
+        function,
+        arn,
+        BatchSize=5,
+        ParallelizationFactor=2,
+        TumblingWindowInSeconds=60,
+        BisectBatchOnFunctionError=True,
+    )
+    clock.advance(120)
+    passes = aws.lambda_service.passes
+
+    def finals() -> list[dict[str, Any]]:
+        return [e for e in _windows(aws, function) if e["isFinalInvokeForWindow"]]
+
+    deadline = time.monotonic() + 10
+    while not finals() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    assert finals() and aws.lambda_service.passes - passes < 3000  # ended, and no busy loop
+    aws.client("lambda").update_event_source_mapping(UUID=uuid, MaximumRetryAttempts=0)
+    aws.settle(20)
+    assert sum(e["state"]["count"] for e in finals()) == len(others)
+
+
+def test_a_window_turned_on_while_a_batch_runs_leaves_no_record_behind(
+    aws, ddb, deploy, make_table
+):
+    slow = (
+        "import time\n\ndef handler(event, context):\n"
+        "    time.sleep(0.5)\n    return {'state': {}}\n"
+    )
+    table = make_table("NEW_IMAGE")
+    arn = stream_arn_of(ddb, table)
+    function = deploy(slow)
+    uuid = _mapping(aws, function, arn, BatchSize=10)
+    _write(ddb, table, ["a", "b", "c"])
+    deadline = time.monotonic() + 10
+    while not any(lane.in_flight for lane in _lanes(aws, uuid)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    aws.client("lambda").update_event_source_mapping(UUID=uuid, TumblingWindowInSeconds=1)
+    aws.settle(10)
+    row = _state_row(aws, uuid)
+    assert row["records"].iloc[0] == 3 and row["errors"].iloc[0] == 0
+    assert not _no_checkpoint(row)
+
+
+def test_a_new_factor_applies_before_the_backlog_is_drained(aws, ddb, deploy, make_table):
+    table = make_table("NEW_IMAGE")
+    arn = stream_arn_of(ddb, table)
+    function = deploy(OVERLAP)
+    _write(ddb, table, [f"k{i:03d}" for i in range(400)])
+    uuid = _mapping(aws, function, arn, BatchSize=10, ParallelizationFactor=2)
+    time.sleep(0.5)
+    aws.client("lambda").update_event_source_mapping(UUID=uuid, ParallelizationFactor=6)
+    deadline = time.monotonic() + 10
+    while len(_lanes(aws, uuid)) != 6 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(_lanes(aws, uuid)) == 6
+    assert sum(len(lane.buffer) for lane in _lanes(aws, uuid)) > 0  # records still waited
+    aws.settle(60)
+    assert _state_row(aws, uuid)["records"].iloc[0] == 400
+
+
+def test_settle_waits_for_a_window_whose_records_were_all_discarded(
+    aws, ddb, deploy, make_table, clock
+):
+    table = make_table("NEW_IMAGE")
+    arn = stream_arn_of(ddb, table)
+    function = deploy(COUNT_OR_FAIL)
+    _mapping(aws, function, arn, TumblingWindowInSeconds=60, MaximumRetryAttempts=0)
+    _write(ddb, table, ["bad"])
+    with pytest.raises(SettleTimeoutError, match="final invocation of the tumbling window"):
+        aws.settle(1)
+    clock.advance(60)
+    aws.settle(10)
+    events = _windows(aws, function)
+    assert [e["isFinalInvokeForWindow"] for e in events] == [False, True]
+
+
+def test_a_whole_batch_failure_through_batch_item_failures_keeps_the_old_state(
+    aws, ddb, deploy, make_table, clock, tmp_path
+):
+    source = f"""
+import json
+import os
+
+def handler(event, context):
+    marker = {str(tmp_path / "failed")!r}
+    count = event["state"].get("count", 0) + len(event["Records"])
+    print("WINDOW " + json.dumps({{"state": event["state"], "records": len(event["Records"]),
+                                  "isFinalInvokeForWindow": event["isFinalInvokeForWindow"]}}))
+    if event["Records"] and not os.path.exists(marker):
+        open(marker, "w").close()
+        return {{"state": {{"count": count}}, "batchItemFailures": [{{"itemIdentifier": ""}}]}}
+    return {{"state": {{"count": count}}}}
+"""
+    table = make_table("NEW_IMAGE")
+    arn = stream_arn_of(ddb, table)
+    function = deploy(source)
+    _mapping(
+        aws,
+        function,
+        arn,
+        TumblingWindowInSeconds=60,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+    _write(ddb, table, ["a", "b"])
+    clock.advance(60)
+    aws.settle(20)
+    first, retry, final = _windows(aws, function)
+    assert first["records"] == retry["records"] == 2
+    assert retry["state"] == {}  # the failed invocation's state was not kept
+    assert final["state"] == {"count": 2}  # so the records are counted once

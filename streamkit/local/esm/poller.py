@@ -142,7 +142,11 @@ class Cursor:
     def idle(self) -> bool:
         """Nothing buffered, under way, to retry or in an open window, on any lane."""
         return not any(
-            lane.buffer or lane.in_flight is not None or lane.segments or lane.window
+            lane.buffer
+            or lane.in_flight is not None
+            or lane.segments
+            or lane.window
+            or lane.window_records
             for lane in self.lanes
         )
 
@@ -287,7 +291,8 @@ class Polling:
     ) -> float:
         settings = mapping.settings
         batch_size = int(settings["BatchSize"])
-        self._fit_lanes(cursor, int(settings["ParallelizationFactor"]), stream)
+        # a changed ParallelizationFactor: new batches wait until the lanes can be rebuilt
+        refitting = not self._fit_lanes(cursor, int(settings["ParallelizationFactor"]), stream)
         if all(lane.in_flight is not None for lane in cursor.lanes):
             return math.inf  # a completion wakes the service
         store = store_for(*account_region(stream.arn))
@@ -305,9 +310,12 @@ class Polling:
             if not _unread(shard, cursor):
                 poll_due = math.inf  # the next append wakes the service
         next_due = poll_due
+        can_read = self._has_room(cursor, batch_size, now)
         for lane in cursor.lanes:
             if lane.in_flight is None:
-                due = self._drive_lane(mapping, stream, shard, cursor, lane, runner, now)
+                due = self._drive_lane(
+                    mapping, stream, shard, cursor, lane, runner, now, can_read, refitting
+                )
                 next_due = min(next_due, due)
         # a closed shard read and processed to its end lets its children start (next pass)
         if not shard.is_open and not _unread(shard, cursor) and cursor.idle:
@@ -376,14 +384,20 @@ class Polling:
         lane: Lane,
         runner: Runner,
         now: float,
+        can_read: bool = True,
+        refitting: bool = False,
     ) -> float:
         """Discard what expired, then send what the batching rules allow on one idle lane.
-        Returns when the lane next needs attention (``math.inf``: only an event can give it work)."""
+        Returns when the lane next needs attention (``math.inf``: only an event can give it work).
+
+        ``can_read``: whether the cursor may read more now; ``refitting``: the lanes are to be
+        rebuilt (ParallelizationFactor changed), so only retries and final invocations are sent.
+        """
         settings = mapping.settings
         batch_size = int(settings["BatchSize"])
         window = float(settings["MaximumBatchingWindowInSeconds"])
         tumbling = int(settings["TumblingWindowInSeconds"] or 0)
-        if not tumbling and lane.window is not None:  # the window was turned off meanwhile:
+        if not tumbling and (lane.window is not None or lane.window_records):  # turned off:
             self._settle(mapping, cursor, lane.window_records)  # what it processed is done
             lane.window, lane.window_records, lane.window_state = None, [], {}
             lane.window_early = lane.final_failed = False
@@ -413,9 +427,19 @@ class Polling:
         if lane.segments:
             self._send(mapping, stream, cursor, lane, runner, lane.segments[0])
             return math.inf
-        if tumbling and lane.window is not None and self._window_over(lane, shard, cursor):
+        if (
+            tumbling
+            and lane.window is not None
+            and self._window_over(lane, shard, cursor, can_read)
+        ):
             self._send(mapping, stream, cursor, lane, runner, 0, final=True)
             return math.inf
+        if (
+            lane.buffer
+            and refitting
+            and not (lane.window is not None and _written(lane.buffer[0]) < lane.window[1])
+        ):
+            return age_due  # what is under way (and open windows) finish, then lanes are rebuilt
         if lane.buffer:
             count = len(lane.buffer)
             if tumbling:  # a batch never spans two windows
@@ -437,32 +461,45 @@ class Polling:
                 return math.inf
             window_end = (lane.first_buffered_at or now) + window
             return min(window_end, age_due)
-        if tumbling and lane.window is not None:  # the open window's end, on the emulator clock
-            return now + max(0.0, lane.window[1] - state.now())
-        return math.inf
+        if tumbling and lane.window is not None:
+            left = lane.window[1] - state.now()
+            if left > 0:  # the open window's end, on the emulator clock
+                return now + left
+        return math.inf  # else a poll (or an append) brings what the window waits for
 
     @staticmethod
-    def _window_over(lane: Lane, shard: Shard, cursor: Cursor) -> bool:
+    def _window_over(lane: Lane, shard: Shard, cursor: Cursor, can_read: bool = True) -> bool:
         """Whether a lane's open tumbling window is complete (its final invocation is due): its
-        state outgrew the limit, a later window's record is next, or its end passed (or the shard
-        ended) with nothing left to read."""
+        state outgrew the limit; or a later window's record is next (buffered, or the shard's
+        first unread record: records are in write-time order); or its end passed (or the shard
+        ended) with nothing of it left to read; or its end passed and the cursor cannot read on
+        (a failing lane holds the read bounds: the window ends rather than wait for ever, and a
+        record of it read later opens it again with a fresh state)."""
         assert lane.window is not None
+        end = lane.window[1]
         if lane.window_early:
             return True
         if lane.buffer:
-            return _written(lane.buffer[0]) >= lane.window[1]
-        if _unread(shard, cursor):
-            return False
-        return state.now() >= lane.window[1] or not shard.is_open
+            return _written(lane.buffer[0]) >= end
+        if not _unread(shard, cursor):
+            return state.now() >= end or not shard.is_open
+        index = bisect.bisect_left(shard.sequence_numbers, cursor.position)
+        if math.floor(shard.created_at[index]) >= end:
+            return True
+        return not can_read and state.now() >= end
 
     @staticmethod
-    def _fit_lanes(cursor: Cursor, factor: int, stream: Stream) -> None:
+    def _fit_lanes(cursor: Cursor, factor: int, stream: Stream) -> bool:
         """Give the cursor ``factor`` lanes (ParallelizationFactor changed), once none has a batch
-        under way, a failed batch or an open window; buffered records move to their new lanes."""
+        under way, a failed batch or an open window; buffered records move to their new lanes.
+        Returns whether the cursor has ``factor`` lanes now."""
         if len(cursor.lanes) == factor:
-            return
-        if any(lane.in_flight is not None or lane.segments or lane.window for lane in cursor.lanes):
-            return
+            return True
+        if any(
+            lane.in_flight is not None or lane.segments or lane.window or lane.window_records
+            for lane in cursor.lanes
+        ):
+            return False
         rows = sorted((row for lane in cursor.lanes for row in lane.buffer), key=lambda r: r[0])
         lanes = [Lane(index) for index in range(factor)]
         hash_key = stream.hash_key()
@@ -472,6 +509,7 @@ class Polling:
                 lane.first_buffered_at = row[3]
             lane.buffer.append(row)
         cursor.lanes = lanes
+        return True
 
     @staticmethod
     def _has_room(cursor: Cursor, batch_size: int, now: float) -> bool:
@@ -598,6 +636,7 @@ def _iso(epoch: float) -> str:
 
 
 def _buffer_cap(lanes: int, batch_size: int) -> int:
-    """Records a shard with several lanes may hold read and unprocessed: a full GetRecords (or a
-    batch, if larger) per lane."""
-    return lanes * max(batch_size, GET_RECORDS_MAX_RECORDS)
+    """Records a shard with several lanes may hold read and unprocessed (a memory bound): ten
+    GetRecords' worth (or ten batches, if larger) per lane, so that a lane whose batch keeps failing
+    holds up the others only once that many of its own records wait behind it."""
+    return lanes * 10 * max(batch_size, GET_RECORDS_MAX_RECORDS)

@@ -275,16 +275,16 @@ class Processing:
             ok = getattr(result, "ok", False)
             lane.last_request_id = getattr(result, "request_id", None) or lane.last_request_id
             settings = mapping.settings if mapping is not None else {}
-            windowed = bool(settings.get("TumblingWindowInSeconds"))
+            # sent with a window's fields (the setting may have changed while it ran)
+            windowed = lane.window is not None
+            state_answered = None
             if ok and windowed:  # "If the response does not contain a state property, Lambda
                 # considers this a failed invocation."
                 payload = result.payload
                 if not isinstance(payload, dict) or "state" not in payload:
                     ok, result = False, MissingWindowState()
-                elif not final:
-                    lane.window_state = payload["state"]
-                    size = len(json.dumps(payload["state"], separators=(",", ":")))
-                    lane.window_early = size > ESM_WINDOW_STATE_MAX_BYTES
+                else:
+                    state_answered = payload["state"]
             if final:
                 self._finish_window(mapping, cursor, lane, ok, result)
                 return
@@ -295,6 +295,12 @@ class Processing:
                 if verdict is not None:  # retry from the lowest failed record (all on -1)
                     processed = sum(1 for row in batch if row[0] < verdict) if verdict >= 0 else 0
                     ok, result = False, PartialFailure(verdict, processed)
+            if windowed and state_answered is not None and (verdict is None or verdict >= 0):
+                # kept with the records it accounts for: not after a whole-batch failure, whose
+                # records come again
+                lane.window_state = state_answered
+                size = len(json.dumps(state_answered, separators=(",", ":")))
+                lane.window_early = size > ESM_WINDOW_STATE_MAX_BYTES
             rest = lane.segments[1:] if lane.segments else []
             if processed:
                 cursor.records += processed
@@ -377,12 +383,14 @@ class Processing:
             lane.window_early = False
             lane.final_failed = False
             lane.failures_in_a_row = 0
+            lane.attempts = 0
             lane.retry_at = 0.0
             if mapping is not None:
                 mapping.last_processing_result = "OK"
             return
         cursor.errors += 1
         lane.failures_in_a_row += 1
+        lane.attempts += 1  # never discarded: a final invocation holds no records
         lane.final_failed = True
         lane.retry_at = _backoff(lane.failures_in_a_row)
         cursor.last_error, problem = describe_failure(result)

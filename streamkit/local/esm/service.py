@@ -245,9 +245,10 @@ class LocalLambdaService(Polling, Processing):
             try:
                 self._finish(done)
             except Exception as exc:  # keep the batch for a retry rather than lose the loop
-                done.lane.in_flight = None
-                done.lane.final_in_flight = False
-                done.cursor.last_error = f"local Lambda service: {type(exc).__name__}: {exc}"
+                with state.LOCK:
+                    done.lane.in_flight = None
+                    done.lane.final_in_flight = False
+                    done.cursor.last_error = f"local Lambda service: {type(exc).__name__}: {exc}"
         with self._events:
             visit_all, self._visit_all = self._visit_all, False
             appended, self._appended = self._appended, set()
@@ -381,23 +382,29 @@ class LocalLambdaService(Polling, Processing):
                 )
             if cursor is not None:  # ... or read, and not yet processed or discarded
                 pending = max(pending, cursor.buffered)
+            windows = sorted(
+                {lane.window for lane in cursor.lanes if lane.window} if cursor else ()
+            )
+            waiting = (
+                "waiting for the final invocation of the tumbling window ending "
+                + ", ".join(_iso(end) for _, end in windows)
+                if windows
+                else ""
+            )
             if pending:  # (notebooks print this: only what is the same on every run)
                 why = (
                     f"; last error: {cursor.last_error}"
                     if cursor and cursor.errors and cursor.last_error
                     else ""
                 )
-                windows = sorted(
-                    {lane.window for lane in cursor.lanes if lane.window} if cursor else ()
-                )
-                if windows:  # its records are checkpointed by the window's final invocation
-                    why += "; waiting for the final invocation of the tumbling window ending " + (
-                        ", ".join(_iso(end) for _, end in windows)
-                    )
+                if waiting:  # its records are checkpointed by the window's final invocation
+                    why += "; " + waiting
                 reasons.append(
                     f"{label} is {pending} record(s) behind on {shard.shard_id} "
                     f"({mapping.last_processing_result}{why})"
                 )
+            elif waiting:  # an open window whose records were all discarded still ends
+                reasons.append(f"{label} is {waiting} on {shard.shard_id}")
         return reasons
 
     def settle(self, timeout: float = 30.0) -> None:
