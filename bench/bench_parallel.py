@@ -14,43 +14,18 @@ the other, so their ratios share the machine's load; the summary is the median o
 from __future__ import annotations
 
 import argparse
-import io
-import itertools
 import os
 import platform
 import statistics
 import sys
 import time
-import zipfile
 from typing import Any
+
+from bench_speed import _name, _set_enabled, _zip  # the same helpers (bench/ is on sys.path)
 
 LAYOUTS = ((1, 1), (4, 1), (1, 3), (4, 3))
 NOOP = "def handler(event, context):\n    return None\n"
 SLEEPER = "import time\n\ndef handler(event, context):\n    time.sleep({seconds})\n"
-
-_names = itertools.count(1)
-
-
-def _name(tag: str) -> str:
-    return f"{tag}{next(_names)}-{os.getpid()}"
-
-
-def _zip(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
-
-
-def _set_enabled(aws: Any, uuid: str, enabled: bool) -> None:
-    lam = aws.client("lambda")
-    lam.update_event_source_mapping(UUID=uuid, Enabled=enabled)
-    wanted = "Enabled" if enabled else "Disabled"
-    deadline = time.monotonic() + 30
-    while lam.get_event_source_mapping(UUID=uuid)["State"] != wanted:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"mapping {uuid} not {wanted}")
-        time.sleep(0.001)
 
 
 def drain_rate(aws: Any, shards: int, factor: int, source: str, records: int) -> float:
