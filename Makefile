@@ -4,6 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_FLAGS ?= -p no:cacheprovider
+# pytest-xdist: a worker per CPU core; each test file, and each notebook, runs whole in one worker
+# (the notebooks and the IAM test that reads their kernels' reports together: conftest.py)
+PARALLEL ?= -n auto --dist loadfile
 # Tests and committed outputs always use the embedded backend, whatever the shell says.
 LOCAL := STREAMKIT_BACKEND=local
 
@@ -34,16 +37,16 @@ lab-aws: install ## Open JupyterLab with the notebooks on your AWS account (READ
 calculator: install ## Serve the pricing calculator as a web page (Voila) on http://127.0.0.1:8866
 	$(BIN)/voila apps/calculator.ipynb --no-browser --Voila.ip=127.0.0.1 --port=8866
 
-test: install ## Unit tests, then every notebook under nbval (CI runs this and test-browser)
-	$(LOCAL) $(BIN)/pytest tests notebooks --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg $(PYTEST_FLAGS)
+test: install ## Unit tests and every notebook under nbval, in parallel (CI runs this and test-browser)
+	$(LOCAL) $(BIN)/pytest tests notebooks --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg $(PARALLEL) $(PYTEST_FLAGS)
 
 test-unit: install ## Unit tests only
-	$(LOCAL) $(BIN)/pytest tests $(PYTEST_FLAGS)
+	$(LOCAL) $(BIN)/pytest tests $(PARALLEL) $(PYTEST_FLAGS)
 
 test-notebooks: install ## Notebooks under nbval only
-	$(LOCAL) $(BIN)/pytest notebooks --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg $(PYTEST_FLAGS)
+	$(LOCAL) $(BIN)/pytest notebooks --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg $(PARALLEL) $(PYTEST_FLAGS)
 
-test-browser: install ## JupyterLab and the Voila calculator in Chromium: Run All twice, sliders (CI)
+test-browser: install ## JupyterLab and the Voila calculator in Chromium: Run All twice (same checked outputs), sliders (CI)
 	@test -x /usr/bin/chromium || { test "$$(id -u)" = 0 || { echo "the browser test needs Debian's chromium: sudo apt-get install -y chromium"; exit 1; }; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	$(BIN)/python -m pip install --quiet -e ".[dev,browser]"
 	$(LOCAL) $(BIN)/pytest tests_browser $(PYTEST_FLAGS)

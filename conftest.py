@@ -10,8 +10,8 @@ import os
 os.environ["STREAMKIT_BACKEND"] = "local"
 
 # Real-time demos (``polling.poll_stream`` in notebook 05) run for ``polling.demo_seconds(5)``: 5 s
-# for a reader, 1 s under the test suite (same calls, same outputs checked, shorter wait).
-os.environ.setdefault("STREAMKIT_DEMO_SECONDS", "1")
+# for a reader, 0.5 s under the test suite (same calls, same outputs checked, shorter wait).
+os.environ.setdefault("STREAMKIT_DEMO_SECONDS", "0.5")
 
 
 # -- the walkthrough's AWS calls, for tests/test_iam_policy.py -------------------------------------
@@ -89,6 +89,80 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     )
     msg_id = kernel.kc.execute(code, store_history=False, stop_on_error=False)
     kernel.await_idle(msg_id, 120)
+
+
+# -- parallel runs (pytest-xdist, ``make test``: ``-n auto --dist loadfile``) -----------------------
+#
+# With ``--dist loadfile`` (or ``loadscope``) each test file runs whole in one worker, in order, and
+# so does each notebook (nbval's cells follow one another in one kernel). The IAM test above reads
+# the reports of the notebooks' kernels, which exist only in the worker that ran them: when a run
+# holds both, the five notebooks and that test are one unit of work, in one worker, the test last.
+# Units are handed out longest first, so that no long one starts last while the other workers idle.
+
+#: Rough seconds of the units that take longest on the 2-core development box (the rest take about
+#: 0.1 s a test). Only the order in which units are handed out depends on them.
+_UNIT_SECONDS = {
+    "walkthrough": 45.0,
+    "notebooks/04_failures_and_idempotency.ipynb": 15.0,
+    "notebooks/03_inspect_events.ipynb": 9.0,
+    "notebooks/02_create_trigger.ipynb": 8.0,
+    "notebooks/05_pricing.ipynb": 7.0,
+    "notebooks/01_enable_streams.ipynb": 4.0,
+    "tests/test_shards.py": 18.0,
+    "tests/test_security.py": 13.0,
+    "tests/test_parallel_windows.py": 13.0,
+    "tests/test_fault_injection.py": 11.0,
+    "tests/test_streams.py": 8.0,
+    "tests/test_node_runtime.py": 8.0,
+    "tests/test_plain_moto.py": 8.0,
+    "tests/test_runtime.py": 7.5,
+    "tests/test_pricing.py": 7.5,
+    "tests/test_aws_path.py": 7.0,
+    "tests/test_lambda_service.py": 6.0,
+    "tests/test_moto_floor.py": 5.0,
+}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    if config.getvalue("dist") not in ("loadfile", "loadscope"):
+        return None  # pytest-xdist's own
+    from xdist.scheduler import LoadFileScheduling
+
+    class WalkthroughScheduling(LoadFileScheduling):
+        """``--dist loadfile``, with the walkthrough as one unit and the longest units first."""
+
+        walkthrough = False
+        ordered = False
+
+        def schedule(self) -> None:
+            if self.collection is None and self.registered_collections:
+                collection = next(iter(self.registered_collections.values()))
+                self.walkthrough = any(
+                    nodeid.endswith(f"::{_WALKTHROUGH_TEST}") for nodeid in collection
+                ) and any(nodeid.startswith("notebooks/") for nodeid in collection)
+            super().schedule()
+
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            if self.walkthrough and (
+                scope.startswith("notebooks/") or nodeid.endswith(f"::{_WALKTHROUGH_TEST}")
+            ):
+                return "walkthrough"
+            return scope
+
+        def _assign_work_unit(self, node: object) -> None:
+            if not self.ordered:  # the first time: the queue is complete
+                self.ordered = True
+                units = sorted(
+                    self.workqueue.items(),
+                    key=lambda unit: -_UNIT_SECONDS.get(unit[0], 0.1 * len(unit[1])),
+                )
+                self.workqueue.clear()
+                self.workqueue.update(units)
+            super()._assign_work_unit(node)
+
+    return WalkthroughScheduling(config, log)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: Environment variable that shortens the real-time demos (:func:`demo_seconds`), in seconds. The
-#: test suite sets it to 1 (``conftest.py``) so that the notebooks' demos run the same code faster.
+#: test suite sets it to 0.5 (``conftest.py``) so that the notebooks' demos run the same code faster.
 DEMO_SECONDS_ENV = "STREAMKIT_DEMO_SECONDS"
 
 

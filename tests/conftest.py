@@ -8,6 +8,8 @@ import itertools
 import time
 from typing import Any
 
+import botocore.loaders
+import botocore.session
 import pytest
 from helpers import LocalView, StubbedAWS, unique, zip_source
 
@@ -16,6 +18,21 @@ from streamkit.local import LocalAWS
 from streamkit.teardown import teardown
 
 _names = itertools.count(1)
+
+# Every boto3 session of the test process reads botocore's service models through one loader, which
+# keeps what it parsed: as one session does for all its clients. The tests make many sessions (each
+# LocalAWS, connect() to an endpoint, a client with other keys), and each would parse the same JSON
+# models again (~0.1 s a client). Only where the files are read from changes, not what they say.
+_LOADERS: dict[str | None, botocore.loaders.Loader] = {}
+
+
+def _one_loader_per_path(search_path_string: str | None = None) -> botocore.loaders.Loader:
+    if search_path_string not in _LOADERS:
+        _LOADERS[search_path_string] = botocore.loaders.create_loader(search_path_string)
+    return _LOADERS[search_path_string]
+
+
+botocore.session.create_loader = _one_loader_per_path  # what each new session calls
 
 
 @pytest.fixture(scope="session")

@@ -32,6 +32,8 @@ def test_every_fidelity_rule_fails_on_plain_moto(tmp_path):
             "-q",
             "-p",
             "no:cacheprovider",
+            "-p",
+            "no:nbval",  # no notebooks here; nbval's imports (nbformat, jsonschema) take ~2 s
             f"--junitxml={report}",
         ],
         cwd=ROOT,

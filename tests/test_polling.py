@@ -25,7 +25,7 @@ def test_a_demo_runs_its_default_unless_the_environment_shortens_it(monkeypatch)
 
 
 def test_the_test_suite_shortens_the_demos():
-    assert polling.demo_seconds(5) == 1.0  # conftest.py sets STREAMKIT_DEMO_SECONDS=1
+    assert polling.demo_seconds(5) == 0.5  # conftest.py sets STREAMKIT_DEMO_SECONDS=0.5
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "five"])

@@ -11,6 +11,7 @@ import io
 import itertools
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -375,12 +376,21 @@ def test_closing_kills_each_workers_process_group_and_removes_its_scratch(aws):
     assert not scratch.exists()
 
 
-def test_what_a_killed_kernel_left_is_swept_and_nothing_else(tmp_path):
+def test_what_a_killed_kernel_left_is_swept_and_nothing_else(tmp_path, monkeypatch):
+    # A temporary folder of this test's own, for the kernel and for this process: every other
+    # process that starts a function runtime (other test workers, their kernels) sweeps the
+    # system's, and would remove what the killed kernel left before this test's sweep looks.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     script = (
         "import sys, time; from streamkit.local.runtime.sandbox import new_root; "
         "print(new_root(), flush=True); time.sleep(300)"
     )
-    kernel = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    kernel = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
     assert kernel.stdout is not None
     left = Path(kernel.stdout.readline().strip())
     assert left.name.startswith(f"streamkit-lambda-{kernel.pid}-") and left.is_dir()

@@ -9,7 +9,10 @@ math, a news pop-up) nbval never sees. So this test, run by CI (`make test-brows
   touch the committed ones), and opens it in Debian's Chromium driven by Playwright;
 * runs every notebook with Run → Run All Cells, twice in the same kernel, and checks that no cell
   shows an error or writes to stderr, that nothing was typeset as math, and that the Jupyter news
-  pop-up did not appear;
+  pop-up did not appear; saves the notebook after each run and checks that the outputs of the
+  cells nbval checks, sanitized as nbval does, are the same after both runs (a second run meets
+  what the first left in the kernel and the embedded backend, which nbval never sees:
+  ``notebook_outputs.py``);
 * drags a slider of notebook 05's calculator and checks that the estimate changes;
 * serves the calculator with Voilà, changes an input and checks that the total changes.
 
@@ -33,6 +36,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from notebook_outputs import checked_run
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts" / "browser"
@@ -177,6 +181,26 @@ def _run_all(page, after: int) -> int:
     return max(int(re.search(r"\d+", p).group()) for p in _prompts(page))
 
 
+def _saved(page, base: str, token: str, path: Path) -> dict:
+    """File → Save Notebook; the notebook as saved (nbformat JSON, from the contents API), once
+    the file is newer than before the save (an earlier autosave may have written part of a run)."""
+    url = f"{base}/api/contents/notebooks/{path.name}?token={token}"
+
+    def read(content: bool) -> dict:
+        with urllib.request.urlopen(f"{url}&content={int(content)}", timeout=30) as response:
+            return json.load(response)
+
+    before = read(content=False)["last_modified"]
+    page.get_by_role("menuitem", name="File", exact=True).click()
+    page.get_by_role("menuitem", name=re.compile(r"^Save Notebook(?! As)")).click()
+    deadline = time.monotonic() + 60
+    while read(content=False)["last_modified"] == before:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path.name} was not saved within 60 s")
+        time.sleep(0.2)
+    return read(content=True)["content"]
+
+
 def _problems(page) -> dict[str, list[str]]:
     stderr = page.eval_on_selector_all(
         f'{NOTEBOOK} .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]',
@@ -221,8 +245,10 @@ def test_run_all_twice_shows_no_error(path, jupyterlab, browser_context):
         page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(timeout=90_000)
         first = _run_all(page, after=0)
         after_first = _problems(page)
+        checked_first, errors_first = checked_run(_saved(page, base, token, path))
         second = _run_all(page, after=first)
         after_second = _problems(page)
+        checked_second, errors_second = checked_run(_saved(page, base, token, path))
         _screenshot(page, path.stem, SHOTS.get(path.stem))
         result = {
             "code cells": len(_prompts(page)),
@@ -230,12 +256,18 @@ def test_run_all_twice_shows_no_error(path, jupyterlab, browser_context):
             "seconds": round(time.monotonic() - began, 1),
             "first run": {k: len(v) for k, v in after_first.items()},
             "second run": {k: len(v) for k, v in after_second.items()},
+            "checked cells": len(checked_first),
         }
         if path.stem == "05_pricing":
             result["slider"] = _drag_a_calculator_slider(page)
         REPORT["notebooks"][path.name] = result
         for problems in (after_first, after_second):
             assert problems == {k: [] for k in problems}, (path.name, problems)
+        # what the saved notebook says: no error or stderr, and the same checked outputs twice
+        assert errors_first == [] and errors_second == [], (path.name, errors_first, errors_second)
+        assert checked_first, f"{path.name} has no checked cell"
+        for (index, before), (_, after) in zip(checked_first, checked_second, strict=True):
+            assert before == after, f"{path.name} cell {index} differs on the second run"
     except BaseException:
         page.screenshot(path=str(ARTIFACTS / f"FAILED-{path.stem}.png"))
         raise
