@@ -70,15 +70,60 @@ def stream_arn_of(client: Any, table: str) -> str:
     return client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
 
 
-def zip_source(source: str, name: str = "app.py") -> bytes:
-    """A Lambda deployment package holding one Python file."""
+def zip_files(files: dict[str, str]) -> bytes:
+    """A Lambda deployment package holding these files (name -> text)."""
     import io
     import zipfile
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(name, source)
+        for name, source in files.items():
+            archive.writestr(name, source)
     return buffer.getvalue()
+
+
+def zip_source(source: str, name: str = "app.py") -> bytes:
+    """A Lambda deployment package holding one Python file."""
+    return zip_files({name: source})
+
+
+_spec_names = itertools.count(1)
+
+
+def function_spec(
+    files: str | dict[str, str],
+    handler: str,
+    *,
+    runtime: str,
+    file_name: str,
+    name: str | None = None,
+    timeout_s: float = 5.0,
+    memory_mb: int = 128,
+    environment: dict[str, str] | None = None,
+    region: str = "us-east-1",
+    account_id: str = "123456789012",
+) -> Any:
+    """A ``FunctionSpec`` for the local runtime, straight from source (``files``: one file's text,
+    stored as ``file_name``, or name -> text), named ``fn-<n>`` unless ``name`` is given."""
+    from streamkit.local.runtime import FunctionSpec, code_sha256
+
+    if isinstance(files, str):
+        files = {file_name: files}
+    name = name or f"fn-{next(_spec_names)}"
+    code = zip_files(files)
+    return FunctionSpec(
+        name=name,
+        arn=f"arn:aws:lambda:{region}:{account_id}:function:{name}",
+        handler=handler,
+        runtime=runtime,
+        timeout_s=timeout_s,
+        memory_mb=memory_mb,
+        environment=environment or {},
+        code=code,
+        code_sha256=code_sha256(code),
+        region=region,
+        account_id=account_id,
+    )
 
 
 # -- backends for what only AWS does, and views of the embedded one ---------------------------------

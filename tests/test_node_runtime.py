@@ -19,26 +19,24 @@ AWS behaviour pinned here, and where it was checked:
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import re
 import time
 import tomllib
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
 import pytest
-from helpers import FUNCTIONS, ROOT, load_fixture, stream_arn_of
+from helpers import FUNCTIONS, ROOT, function_spec, load_fixture, stream_arn_of, zip_files
 
 from streamkit import triggers
 from streamkit.errors import InvalidParameterError
 from streamkit.functions import deploy_function
 from streamkit.iam import create_execution_role
 from streamkit.limits import NODE_RUNTIMES
-from streamkit.local.runtime import FunctionRuntime, FunctionSpec, code_sha256, launchers
+from streamkit.local.runtime import FunctionRuntime, FunctionSpec, launchers
 from streamkit.local.runtime import worker as python_worker
 from streamkit.logs import events_from_logs, log_messages
 
@@ -71,12 +69,7 @@ exports.handler = async (event) => {
 """
 
 
-def _zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, source in files.items():
-            archive.writestr(name, source)
-    return buffer.getvalue()
+_zip = zip_files
 
 
 def node_spec(
@@ -88,20 +81,15 @@ def node_spec(
     memory_mb: int = 128,
     environment: dict[str, str] | None = None,
 ) -> FunctionSpec:
-    if isinstance(files, str):
-        files = {"index.js": files}
-    name = f"node-fn-{next(_names)}"
-    code = _zip(files)
-    return FunctionSpec(
-        name=name,
-        arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
-        handler=handler,
+    return function_spec(
+        files,
+        handler,
         runtime=runtime,
+        file_name="index.js",
+        name=f"node-fn-{next(_names)}",
         timeout_s=timeout_s,
         memory_mb=memory_mb,
-        environment=environment or {},
-        code=code,
-        code_sha256=code_sha256(code),
+        environment=environment,
         region=REGION,
         account_id=ACCOUNT,
     )

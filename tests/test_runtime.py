@@ -14,15 +14,14 @@ AWS wording pinned here, and where it was checked:
 
 from __future__ import annotations
 
-import io
 import itertools
 import re
 import time
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
 import psutil
 import pytest
+from helpers import function_spec, zip_files
 
 from streamkit.errors import StreamkitError
 from streamkit.local import state as local_state
@@ -58,12 +57,7 @@ def handler(event, context):
 """
 
 
-def _zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, source in files.items():
-            archive.writestr(name, source)
-    return buffer.getvalue()
+_zip = zip_files
 
 
 def make_spec(
@@ -76,20 +70,15 @@ def make_spec(
     environment: dict[str, str] | None = None,
     runtime: str = "python3.12",
 ) -> FunctionSpec:
-    if isinstance(files, str):
-        files = {"app.py": files}
-    name = name or f"rt-fn-{next(_names)}"
-    code = _zip(files)
-    return FunctionSpec(
-        name=name,
-        arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
-        handler=handler,
+    return function_spec(
+        files,
+        handler,
         runtime=runtime,
+        file_name="app.py",
+        name=name or f"rt-fn-{next(_names)}",
         timeout_s=timeout_s,
         memory_mb=memory_mb,
-        environment=environment or {},
-        code=code,
-        code_sha256=code_sha256(code),
+        environment=environment,
         region=REGION,
         account_id=ACCOUNT,
     )
